@@ -1,0 +1,1 @@
+"""Edges that read and write the outside world: files, feeds, chains."""

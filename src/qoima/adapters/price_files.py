@@ -1,0 +1,80 @@
+"""Reading closes and FX rates from CSV (the minimal market table; full importers: market issue).
+
+Prices: ``instrument,date,price[,currency][,source]``. FX: ``base,quote,date,rate[,source]``
+(one ``base`` buys ``rate`` ``quote``: USD,KZT,2026-01-05,512.30). Every row is checked
+before anything is stored.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+from qoima.adapters.fields import parse_amount, parse_date
+from qoima.domain.errors import InvalidInput, Origin, QoimaError
+from qoima.market.quotes import FxQuote, PriceQuote
+
+T = TypeVar("T")
+PRICE_COLUMNS = ("instrument", "date", "price", "currency", "source")
+FX_COLUMNS = ("base", "quote", "date", "rate", "source")
+
+
+def read_prices(path: Path, *, default_source: str) -> list[PriceQuote]:
+    def build(row: dict[str, str], origin: Origin) -> PriceQuote:
+        price = parse_amount(row["price"], origin=origin, field="price")
+        assert price is not None
+        return PriceQuote(row["instrument"], parse_date(row["date"], origin=origin,
+                                                        field="date"),
+                          price, row.get("currency") or "USD", row.get("source") or default_source)
+    quotes = list(_rows(path, PRICE_COLUMNS, ("instrument", "date", "price"), build))
+    _no_duplicates(path, [(q.instrument_code, q.price_date) for q in quotes])
+    return quotes
+
+
+def read_fx(path: Path, *, default_source: str) -> list[FxQuote]:
+    def build(row: dict[str, str], origin: Origin) -> FxQuote:
+        rate = parse_amount(row["rate"], origin=origin, field="rate")
+        assert rate is not None
+        return FxQuote(row["base"], row["quote"], parse_date(row["date"], origin=origin,
+                                                             field="date"),
+                       rate, row.get("source") or default_source)
+    quotes = list(_rows(path, FX_COLUMNS, ("base", "quote", "date", "rate"), build))
+    _no_duplicates(path, [(f"{q.base}/{q.quote}", q.rate_date) for q in quotes])
+    return quotes
+
+
+def _rows(path: Path, columns: tuple[str, ...], required: tuple[str, ...],
+          build: Callable[[dict[str, str], Origin], T]) -> Iterator[T]:
+    file = str(path)
+    if not path.exists():
+        raise InvalidInput("file not found", origin=Origin(file))
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        missing = [c for c in required if c not in header]
+        unknown = [c for c in header if c not in columns]
+        if not header or missing or unknown:
+            raise InvalidInput(f"bad header: missing {missing or 'none'}, unknown "
+                               f"{unknown or 'none'}; columns are {', '.join(columns)}",
+                               origin=Origin(file, 1), field="header")
+        for row in reader:
+            origin = Origin(file, reader.line_num)
+            values = {k: (v or "").strip() for k, v in row.items() if k is not None}
+            for name in required:
+                if not values.get(name):
+                    raise InvalidInput("value missing", origin=origin, field=name)
+            try:
+                yield build(values, origin)
+            except QoimaError as error:
+                raise error.with_origin(origin) from None
+
+
+def _no_duplicates(path: Path, keys: list[tuple[str, object]]) -> None:
+    seen = set()
+    for index, key in enumerate(keys):
+        if key in seen:
+            raise InvalidInput(f"duplicate row for {key[0]} on {key[1]}",
+                               origin=Origin(str(path), index + 2))
+        seen.add(key)

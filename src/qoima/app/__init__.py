@@ -1,0 +1,1 @@
+"""Use cases: the only place that orchestrates ledger, market, portfolio and audit."""

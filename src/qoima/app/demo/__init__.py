@@ -1,0 +1,1 @@
+"""The built-in demo reserve: illustrative, modeled on the seed case, SYNTHETIC market data."""

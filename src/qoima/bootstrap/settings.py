@@ -1,0 +1,29 @@
+"""Settings from ``QOIMA_*`` environment variables, validated by pydantic-settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DB_FILE = "qoima.db"
+
+
+class Settings(BaseSettings):
+    """Where the workspace lives and which database backs it.
+
+    ``QOIMA_DATABASE_URL`` (PostgreSQL for production) wins over the workspace's SQLite
+    file; ``QOIMA_HOME`` names the workspace directory (default: the current one).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="QOIMA_", extra="ignore")
+
+    home: Path = Path()
+    database_url: str | None = None
+    actor: str | None = None
+
+    def resolved_url(self, workspace: Path | None = None) -> str:
+        if self.database_url:
+            return self.database_url
+        directory = (workspace or self.home).resolve()
+        return f"sqlite+pysqlite:///{directory / DB_FILE}"

@@ -1,0 +1,80 @@
+"""Build the application's services over a database: what the CLI and API call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from qoima.app.audit_trail import AuditService
+from qoima.app.book import BookService
+from qoima.app.valuation import ValuationService
+from qoima.bootstrap.settings import DB_FILE, Settings
+from qoima.domain.errors import ConfigurationError
+from qoima.store.database import Database
+from qoima.store.uow import SqlUnitOfWorkFactory
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class Reserve:
+    """Every use case over one workspace, wired to its database."""
+
+    database: Database
+    units: SqlUnitOfWorkFactory
+    book: BookService
+    valuation: ValuationService
+    audit: AuditService
+    location: str
+
+    @property
+    def engine(self) -> Any:
+        """The SQLAlchemy engine (for tests and tools; SQLAlchemy itself stays in store)."""
+        return self.database.engine
+
+    def close(self) -> None:
+        self.database.dispose()
+
+
+def open_reserve(*, workspace: Path | None = None, database_url: str | None = None,
+                 create: bool = False, settings: Settings | None = None) -> Reserve:
+    """Open a workspace; ``create`` makes the directory and schema when missing.
+
+    An existing database must already be at the current schema revision, or be created
+    with ``create=True`` (``qoima init``), so no command silently migrates production data.
+    """
+    settings = settings or Settings()
+    url = database_url or settings.database_url
+    if url is None:
+        directory = (workspace or settings.home).resolve()
+        if not (directory / DB_FILE).exists() and not create:
+            raise ConfigurationError(
+                f"no qoima workspace at {directory} (run 'qoima init --dir {directory}' "
+                "or set QOIMA_DATABASE_URL)")
+        directory.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite+pysqlite:///{directory / DB_FILE}"
+        location = str(directory)
+    else:
+        location = Database.describe(url)
+    database = Database(url)
+    if create:
+        database.upgrade()
+    elif database.revision() != database.head():
+        revision = database.revision()
+        database.dispose()
+        raise ConfigurationError(
+            f"database at {location} is at schema {revision or 'none'}, qoima needs "
+            f"{database.head()}: run 'qoima init' to migrate")
+    return wire(database, location)
+
+
+def wire(database: Database, location: str = "") -> Reserve:
+    units = database.units
+    clock = SystemClock()
+    return Reserve(database, units, BookService(units, clock), ValuationService(units),
+                   AuditService(units, clock), location)

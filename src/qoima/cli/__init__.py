@@ -1,0 +1,1 @@
+"""The ``qoima`` command line (Typer + Rich): translates, never decides."""

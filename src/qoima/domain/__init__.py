@@ -1,0 +1,1 @@
+"""Vocabulary shared by every package: money, reference data, findings, errors. Stdlib only."""

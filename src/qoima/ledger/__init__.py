@@ -1,0 +1,1 @@
+"""Double-entry journal: validation, posting, two-phase entries, reversals, balances, lots."""

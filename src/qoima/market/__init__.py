@@ -1,0 +1,1 @@
+"""Market data the book needs: prices, FX, staleness rules (full layer: its own issue)."""
