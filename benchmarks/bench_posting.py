@@ -244,7 +244,8 @@ def main() -> None:
                   f"{q_state['entries']} (expected {n + 1}), raw rows {raw1[2]}/{raw2[2]} "
                   f"(expected {n}) -> {'AGREE' if agree else 'DISAGREE'}")
     path = write_result(f"posting-{args.db}", {
-        "label": args.label, "db": args.db, "entries": n, "batch": args.batch, "environment": environment(pg_version),
+        "label": args.label, "db": args.db, "entries": n, "batch": args.batch,
+        "environment": environment(pg_version),
         "raw": [{"rate_per_s": round(r, 1), "elapsed_s": round(x[0], 3), **summary_ms(x[1])}
                 for r, x in zip(raw_rates, (raw1, raw2), strict=True)],
         "raw_rate_per_s": round(raw_rate, 1),
