@@ -158,3 +158,13 @@ def test_error_tree() -> None:
     assert issubclass(IdempotencyConflict, QoimaError)
     with pytest.raises(QoimaError):
         raise UnbalancedEntry("x")
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=None))
+def test_plain_decimal_equals_exact_normalization(value: Decimal) -> None:
+    from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context
+
+    from qoima.domain.canonical import plain_decimal
+
+    exact = format(value.normalize(Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)), "f")
+    assert plain_decimal(value) == (exact if exact != "-0" else "0")

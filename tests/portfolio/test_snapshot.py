@@ -165,7 +165,9 @@ def test_stale_etf_price_is_valued_and_warned(age: int, stale: bool) -> None:
     if stale:
         [finding] = value.findings
         assert (finding.rule, finding.severity) == ("valuation.stale_price", Severity.WARNING)
-        assert (finding.measured, finding.limit) == ("5", "4")
+        # AS_OF is Monday 10 June 2024: five days back is Wednesday, three NYSE sessions
+        assert (finding.measured, finding.limit) == ("3", "2")
+        assert "3 sessions before" in finding.message
         assert snapshot.findings == (finding,)
     else:
         assert value.findings == ()

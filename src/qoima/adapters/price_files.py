@@ -1,8 +1,9 @@
 """Reading closes and FX rates from CSV (the minimal market table; full importers: market issue).
 
 Prices: ``instrument,date,price[,currency][,source]``. FX: ``base,quote,date,rate[,source]``
-(one ``base`` buys ``rate`` ``quote``: USD,KZT,2026-01-05,512.30). Every row is checked
-before anything is stored.
+(one ``base`` buys ``rate`` ``quote``: USD,KZT,2026-01-05,512.30). ETF facts:
+``instrument,date,underlying,units_per_share,expense_ratio[,source]``. Every row is checked
+before anything is stored. Full OHLCV histories go through ``market_files``.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from typing import TypeVar
 from qoima.adapters.fields import parse_amount, parse_date
 from qoima.domain.errors import InvalidInput, Origin, QoimaError
 from qoima.market.quotes import FxQuote, PriceQuote
+from qoima.market.series import EtfFacts
 
 T = TypeVar("T")
 PRICE_COLUMNS = ("instrument", "date", "price", "currency", "source")
 FX_COLUMNS = ("base", "quote", "date", "rate", "source")
+ETF_COLUMNS = ("instrument", "date", "underlying", "units_per_share", "expense_ratio",
+               "source")
 
 
 def read_prices(path: Path, *, default_source: str) -> list[PriceQuote]:
@@ -43,6 +47,19 @@ def read_fx(path: Path, *, default_source: str) -> list[FxQuote]:
     quotes = list(_rows(path, FX_COLUMNS, ("base", "quote", "date", "rate"), build))
     _no_duplicates(path, [(f"{q.base}/{q.quote}", q.rate_date) for q in quotes])
     return quotes
+
+
+def read_etf_facts(path: Path, *, default_source: str) -> list[EtfFacts]:
+    def build(row: dict[str, str], origin: Origin) -> EtfFacts:
+        units = parse_amount(row["units_per_share"], origin=origin, field="units_per_share")
+        ratio = parse_amount(row["expense_ratio"], origin=origin, field="expense_ratio")
+        assert units is not None
+        assert ratio is not None
+        return EtfFacts(row["instrument"], parse_date(row["date"], origin=origin, field="date"),
+                        row["underlying"], units, ratio, row.get("source") or default_source)
+    facts = list(_rows(path, ETF_COLUMNS, ETF_COLUMNS[:5], build))
+    _no_duplicates(path, [(f.instrument_code, f.as_of_date) for f in facts])
+    return facts
 
 
 def _rows(path: Path, columns: tuple[str, ...], required: tuple[str, ...],

@@ -9,6 +9,7 @@ from typing import Any
 
 from qoima.app.audit_trail import AuditService
 from qoima.app.book import BookService
+from qoima.app.market_data import MarketDataService
 from qoima.app.valuation import ValuationService
 from qoima.bootstrap.settings import DB_FILE, Settings
 from qoima.domain.errors import ConfigurationError
@@ -30,6 +31,7 @@ class Reserve:
     book: BookService
     valuation: ValuationService
     audit: AuditService
+    market_data: MarketDataService
     location: str
 
     @property
@@ -77,4 +79,4 @@ def wire(database: Database, location: str = "") -> Reserve:
     units = database.units
     clock = SystemClock()
     return Reserve(database, units, BookService(units, clock), ValuationService(units),
-                   AuditService(units, clock), location)
+                   AuditService(units, clock), MarketDataService(units, clock), location)

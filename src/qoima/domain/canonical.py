@@ -6,12 +6,10 @@ import hashlib
 import json
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
-from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-# Holds every digit, so neither long amounts nor the caller's context round a normalize().
-_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 _SCALARS = (str, int, bool, type(None))
 
 
@@ -21,9 +19,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Decimal):
-        # normalized text: 1.50 and 1.5 hash the same; exponent form avoided.
-        text = format(value.normalize(_EXACT), "f")
-        return text if text != "-0" else "0"
+        return plain_decimal(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if is_dataclass(value) and not isinstance(value, type):
@@ -35,6 +31,14 @@ def _plain(value: Any) -> Any:
     if isinstance(value, str | int | bool) or value is None:
         return value
     raise TypeError(f"cannot canonicalize {type(value).__name__}")
+
+
+def plain_decimal(value: Decimal) -> str:
+    """Normalized text: 1.50 and 1.5 give "1.5", never exponent form, "-0" is "0"."""
+    text = format(value, "f")
+    if "." in text:  # drop trailing zeros: cheaper than normalize() and the same text
+        text = text.rstrip("0").rstrip(".")
+    return text if text not in ("-0", "") else "0"
 
 
 def canonical_json(value: Any) -> str:

@@ -183,13 +183,16 @@ class _Valuer:
                     f"no price for {instrument.code} on or before {self.as_of}: position "
                     "left unvalued", self.as_of))
                 return _unvalued(position, findings)
-            if self.rule.is_stale(instrument.kind, quote.price_date, self.as_of):
+            if self.rule.is_stale(instrument.kind, instrument.venue, quote.price_date,
+                                  self.as_of):
+                age = self.rule.age(instrument.kind, instrument.venue, quote.price_date,
+                                    self.as_of)
+                limit = self.rule.max_age[instrument.kind]
                 findings.append(Finding(
                     "valuation.stale_price", Severity.WARNING, position.account.code,
-                    f"price of {instrument.code} is from {quote.price_date}, "
-                    f"{(self.as_of - quote.price_date).days} days before {self.as_of}",
-                    self.as_of, measured=str((self.as_of - quote.price_date).days),
-                    limit=str(self.rule.max_age_days[instrument.kind])))
+                    f"price of {instrument.code} is from {quote.price_date}, {age} "
+                    f"{limit.unit} before {self.as_of} (limit {limit.count})",
+                    self.as_of, measured=str(age), limit=str(limit.count)))
             local = position.quantity * quote.price * instrument.price_factor
             currency, price, quote_date = quote.currency, quote.price, quote.price_date
         value_usd = self._to(local, currency, BASE_CURRENCY, position, findings)

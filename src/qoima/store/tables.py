@@ -144,12 +144,53 @@ account_balances = Table(
     Column("balance", ExactDecimal, nullable=False),
 )
 
+# Daily bars by code. No foreign key to instruments: risk factors (SPX, DXY, WTI) have
+# history without being held; valuation looks prices up by the held instrument's code.
 prices = Table(
     "prices", metadata,
-    Column("instrument_code", String(64), ForeignKey("instruments.code"), primary_key=True),
+    Column("instrument_code", String(64), primary_key=True),
     Column("price_date", IsoDate, primary_key=True),
-    Column("price", ExactDecimal, nullable=False),
+    Column("price", ExactDecimal, nullable=False),  # the close
     Column("currency", String(16), nullable=False),
+    Column("source", String(100), nullable=False),
+    Column("open", ExactDecimal),
+    Column("high", ExactDecimal),
+    Column("low", ExactDecimal),
+    Column("volume", ExactDecimal),
+)
+
+rates = Table(
+    "rates", metadata,
+    Column("code", String(64), primary_key=True),  # DGS10, EFFR, DFEDTARU, ...
+    Column("rate_date", IsoDate, primary_key=True),
+    Column("value", ExactDecimal, nullable=False),  # percent
+    Column("source", String(100), nullable=False),
+)
+
+# One row per imported data set: where it came from, its calendar, and the quality
+# warnings kept with it (the bars themselves live in prices / fx_rates / rates).
+market_series = Table(
+    "market_series", metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("code", String(64), primary_key=True),
+    Column("source", String(100), nullable=False),
+    Column("calendar", String(32), nullable=False),
+    Column("currency", String(16)),
+    Column("first_date", IsoDate, nullable=False),
+    Column("last_date", IsoDate, nullable=False),
+    Column("bars", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("warnings_json", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+etf_facts = Table(
+    "etf_facts", metadata,
+    Column("instrument_code", String(64), primary_key=True),
+    Column("as_of_date", IsoDate, primary_key=True),
+    Column("underlying", String(64), nullable=False),
+    Column("units_per_share", ExactDecimal, nullable=False),
+    Column("expense_ratio", ExactDecimal, nullable=False),  # a fraction per year: 0.0025
     Column("source", String(100), nullable=False),
 )
 

@@ -1,4 +1,4 @@
-"""initial schema: reference data, journal, balances, market, audit
+"""initial schema: reference data, journal, balances, market (bars, rates, series, ETF facts), audit
 
 Revision ID: 0001
 Revises:
@@ -232,12 +232,44 @@ def upgrade() -> None:
         sa.Column("price", qoima.store.types.ExactDecimal(length=64), nullable=False),
         sa.Column("currency", sa.String(length=16), nullable=False),
         sa.Column("source", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["instrument_code"],
-            ["instruments.code"],
-            name=op.f("fk_prices_instrument_code_instruments"),
-        ),
+        sa.Column("open", qoima.store.types.ExactDecimal(length=64), nullable=True),
+        sa.Column("high", qoima.store.types.ExactDecimal(length=64), nullable=True),
+        sa.Column("low", qoima.store.types.ExactDecimal(length=64), nullable=True),
+        sa.Column("volume", qoima.store.types.ExactDecimal(length=64), nullable=True),
         sa.PrimaryKeyConstraint("instrument_code", "price_date", name=op.f("pk_prices")),
+    )
+    op.create_table(
+        "rates",
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("rate_date", qoima.store.types.IsoDate(length=10), nullable=False),
+        sa.Column("value", qoima.store.types.ExactDecimal(length=64), nullable=False),
+        sa.Column("source", sa.String(length=100), nullable=False),
+        sa.PrimaryKeyConstraint("code", "rate_date", name=op.f("pk_rates")),
+    )
+    op.create_table(
+        "market_series",
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("source", sa.String(length=100), nullable=False),
+        sa.Column("calendar", sa.String(length=32), nullable=False),
+        sa.Column("currency", sa.String(length=16), nullable=True),
+        sa.Column("first_date", qoima.store.types.IsoDate(length=10), nullable=False),
+        sa.Column("last_date", qoima.store.types.IsoDate(length=10), nullable=False),
+        sa.Column("bars", sa.Integer(), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("warnings_json", sa.Text(), nullable=False),
+        sa.Column("updated_at", qoima.store.types.UtcDateTime(length=40), nullable=False),
+        sa.PrimaryKeyConstraint("kind", "code", name=op.f("pk_market_series")),
+    )
+    op.create_table(
+        "etf_facts",
+        sa.Column("instrument_code", sa.String(length=64), nullable=False),
+        sa.Column("as_of_date", qoima.store.types.IsoDate(length=10), nullable=False),
+        sa.Column("underlying", sa.String(length=64), nullable=False),
+        sa.Column("units_per_share", qoima.store.types.ExactDecimal(length=64), nullable=False),
+        sa.Column("expense_ratio", qoima.store.types.ExactDecimal(length=64), nullable=False),
+        sa.Column("source", sa.String(length=100), nullable=False),
+        sa.PrimaryKeyConstraint("instrument_code", "as_of_date", name=op.f("pk_etf_facts")),
     )
     op.create_table(
         "account_balances",
@@ -284,6 +316,9 @@ def downgrade() -> None:
 
     op.drop_table("postings")
     op.drop_table("account_balances")
+    op.drop_table("etf_facts")
+    op.drop_table("market_series")
+    op.drop_table("rates")
     op.drop_table("prices")
     op.drop_table("accounts")
     op.drop_table("instruments")
