@@ -334,3 +334,16 @@ def test_every_real_file_reads_without_errors() -> None:
     assert closes == _KNOWN_CLOSES
     assert warnings.get(OHLC, 0) > 0  # GOLD/VIX/WTI_FUT quirks are kept visible
     assert set(warnings) <= {GAP, STALE_CLOSE, JUMP, OHLC, MISSING_VALUE}
+
+
+def test_an_oversized_file_is_refused_while_streaming(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import qoima.adapters.market_files as market_files
+
+    monkeypatch.setattr(market_files, "MAX_ROWS", 10)
+    start = date(2024, 1, 1)
+    rows = "".join(f"{start + timedelta(n)},1,2,1,1.5,10\n" for n in range(20))
+    path = write(tmp_path, GENERIC_HEADER + rows)
+    error = read_error(path)
+    assert error.origin is not None and error.origin.line == 12  # the 11th data row
+    assert "more than 10 rows" in error.message

@@ -54,6 +54,20 @@ def test_demo_prints_nav_holdings_and_files(capsys: pytest.CaptureFixture[str],
     assert "0 entries posted, 83 already present" in out  # the second run changed nothing
 
 
+def test_demo_stores_its_synthetic_market_series(capsys: pytest.CaptureFixture[str],
+                                                demo_dir: Path) -> None:
+    listed = run_json(capsys, "--dir", str(demo_dir), "data", "list")
+    names = {s["series"] for s in listed}  # type: ignore[union-attr]
+    assert {"price:BTC", "price:IBIT", "price:SPX", "price:WTI", "fx:USD/KZT",
+            "rate:DGS10", "rate:DFEDTARU"} <= names
+    assert all(s["synthetic"] for s in listed)  # type: ignore[union-attr]
+    code, _, err = run(capsys, "--dir", str(demo_dir), "data", "check")
+    assert code == 0, err
+    again = run_json(capsys, "demo", "--dir", str(demo_dir))
+    assert again["loaded"]["series_bars_written"] == 0
+    assert again["loaded"]["quotes_changed"] == 0
+
+
 def test_nav_matches_a_hand_computation(capsys: pytest.CaptureFixture[str],
                                         demo_dir: Path) -> None:
     nav = run_json(capsys, "--dir", str(demo_dir), "nav")

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from qoima.bootstrap import sources
 from qoima.cli.main import main
+from qoima.market.series import Bar, Series, SeriesId, SeriesKind
+from qoima.market.sources import ProviderUnavailable
 
 MARKET = Path(__file__).resolve().parents[3] / "shared" / "data" / "market"
 
@@ -155,3 +160,62 @@ def test_every_real_file_imports_with_known_closes(capsys: pytest.CaptureFixture
     assert close("price:IBIT", "2024-01-11") == "26.63"
     assert close("fx:USD/KZT", "2015-03-30") == "185.5"
     assert close("rate:DGS10", "1962-01-02") == "4.06"
+
+
+class _FakeSource:
+    """A provider with canned bars, or one that is offline."""
+
+    def __init__(self, name: str, *, offline: bool = False) -> None:
+        self.name, self.offline, self.calls = name, offline, 0
+
+    def supports(self, series_id: SeriesId) -> bool:
+        return series_id.kind is SeriesKind.PRICE
+
+    def fetch(self, series_id: SeriesId, since: date, until: date) -> Series:
+        self.calls += 1
+        if self.offline:
+            raise ProviderUnavailable(f"{self.name} is unreachable (offline?)")
+        days = [since + timedelta(n) for n in range((until - since).days + 1)]
+        bars = tuple(Bar(d, Decimal(100 + (d - date(2024, 1, 1)).days)) for d in days)
+        return Series(series_id, bars, self.name, "crypto", "USD")
+
+
+@pytest.fixture
+def providers(monkeypatch: pytest.MonkeyPatch) -> dict[str, _FakeSource]:
+    fakes = {"down": _FakeSource("down", offline=True), "up": _FakeSource("up")}
+    monkeypatch.setattr(sources, "PROVIDERS", {name: (lambda _, f=fake: f)
+                                               for name, fake in fakes.items()})
+    return fakes
+
+
+def test_fetch_falls_back_validates_stores_and_caches(
+        capsys: pytest.CaptureFixture[str], workspace: Path,
+        providers: dict[str, _FakeSource]) -> None:
+    args = ("--dir", str(workspace), "data", "fetch", "BTC", "--since", "2024-01-01",
+            "--until", "2024-01-05", "--provider", "down,up", "--json")
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["sources"] == {"price:BTC": "up"}
+    assert result["imported"][0]["bars"] == 5
+    assert "down is unreachable" in json.dumps(result["warnings"])  # the fallback is recorded
+    assert (workspace / "cache" / "market").is_dir()
+    calls = providers["up"].calls
+    inside = [a if a != "2024-01-05" else "2024-01-04" for a in args]
+    code, out, _ = run(capsys, *inside)  # a range the cache covers: no second download
+    assert code == 0 and json.loads(out)["imported"][0]["written"] == 0
+    assert providers["up"].calls == calls
+
+
+def test_fetch_offline_fails_fast_and_stores_nothing(
+        capsys: pytest.CaptureFixture[str], workspace: Path,
+        providers: dict[str, _FakeSource]) -> None:
+    code, _, err = run(capsys, "--dir", str(workspace), "data", "fetch", "BTC", "--since",
+                       "2024-01-01", "--provider", "down", "--no-cache")
+    assert code == 1
+    assert "unreachable (offline?)" in err
+    with sqlite3.connect(workspace / "qoima.db") as db:
+        assert db.execute("SELECT count(*) FROM market_series").fetchone() == (0,)
+    code, _, err = run(capsys, "--dir", str(workspace), "data", "fetch", "BTC", "--since",
+                       "2024-01-01", "--provider", "nope")
+    assert code == 1 and "unknown provider(s) nope" in err

@@ -185,3 +185,13 @@ def test_average_daily_volume() -> None:
     assert average_daily_volume(bars, date(2024, 1, 7)) == D(40)
     assert average_daily_volume(bars, date(2023, 12, 31)) is None
     assert average_daily_volume(daily(["1", "2"]), date(2024, 1, 2)) is None
+
+
+def test_a_flat_policy_rate_is_not_a_stale_close() -> None:
+    bars = [Bar(date(2024, 1, 1) + timedelta(days=n), Decimal("5.50")) for n in range(40)]
+    rate = SeriesId(SeriesKind.RATE, "DFEDTARU")
+    report = check_series(rate, bars, get_calendar("daily"), source_name="t")
+    assert [w for w in report.warnings if w.rule == STALE_CLOSE] == []
+    price = check_series(SeriesId(SeriesKind.PRICE, "X"), bars, get_calendar("daily"),
+                         source_name="t")
+    assert [w.measured for w in price.warnings if w.rule == STALE_CLOSE] == ["40"]

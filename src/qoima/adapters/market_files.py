@@ -194,6 +194,10 @@ def _detect_format(path: Path, header: list[str] | None, column_map: ColumnMap |
 
 # --- rows ----------------------------------------------------------------------------------
 
+#: No daily series is this long (400 years of every calendar day is 146,100 rows); a larger
+#: file is refused while streaming, before it can fill memory.
+MAX_ROWS = 1_000_000
+
 @dataclass(frozen=True, slots=True)
 class _Parsed:
     bars: list[Bar]
@@ -236,6 +240,11 @@ def _parse_rows(rows: Iterable[list[str]], counter: _LineCounter, layout: _Layou
         if not row:
             continue  # blank line
         line = counter.line_num
+        if line > MAX_ROWS + 1:  # line 1 is the header
+            raise InvalidInput(
+                f"more than {MAX_ROWS:,} rows: a daily series has a few tens of thousands "
+                "(SPX since 1927: 24,777); split the file or check that it is one series",
+                origin=Origin(file, line))
         if len(row) != width:
             _diagnose(row, line, layout, parse_date, file)
         row.append("")

@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     home: Path = Path()
     database_url: str | None = None
     actor: str | None = None
+    coingecko_api_key: str | None = None  # a CoinGecko demo key; without it, the public API
 
     def resolved_url(self, workspace: Path | None = None) -> str:
         if self.database_url:

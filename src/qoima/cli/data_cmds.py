@@ -13,9 +13,10 @@ from rich.progress import Progress
 from qoima.adapters.market_files import ColumnMap, read_series
 from qoima.adapters.price_files import read_etf_facts
 from qoima.adapters.series_naming import guess_series
+from qoima.bootstrap.sources import PROVIDERS, market_source
 from qoima.cli.context import state
 from qoima.cli.render import console, print_json, table
-from qoima.market.quality import DEFAULT_LIMITS
+from qoima.market.quality import DEFAULT_LIMITS, validated
 from qoima.market.series import Series, SeriesId, SeriesInfo, SeriesKind
 
 data_app = typer.Typer(no_args_is_help=True,
@@ -225,3 +226,56 @@ def etf_facts(ctx: typer.Context,
         ("expense ratio", "r"), ("source", "l")],
         [[f.instrument_code, str(f.as_of_date), f.underlying, format(f.units_per_share, "f"),
           format(f.expense_ratio, "f"), f.source] for f in found.values()]))
+
+
+@data_app.command("fetch")
+def fetch(
+    ctx: typer.Context,
+    symbols: Annotated[list[str], typer.Argument(
+        help="Series to fetch: BTC, price:IBIT, fx:USD/KZT, rate:DGS10 ...")],
+    since: Annotated[str, typer.Option("--since", help="First date (YYYY-MM-DD).")],
+    until: Annotated[str | None, typer.Option("--until", help="Last date (default: today).")
+                     ] = None,
+    providers: Annotated[str, typer.Option(
+        "--provider", help="Providers to try, in order (comma-separated).")
+    ] = ",".join(PROVIDERS),
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Do not read or write the workspace's cache/market.")] = False,
+    json: Json = False,
+) -> None:
+    """Download series from Yahoo Finance, CoinGecko or FRED (first that answers), validate
+    them like a file and store them all in one transaction; offline it fails at once."""
+    first = _date(since, "--since")
+    last = _date(until, "--until") or datetime.now(UTC).date()
+    assert first is not None
+    ids = [SeriesId.parse(s) for s in symbols]
+    cli = state(ctx)
+    reserve = cli.reserve()
+    cache = None if no_cache else _cache_directory(reserve.location)
+    source = market_source(cache, [p.strip() for p in providers.split(",") if p.strip()],
+                           cli.settings)
+    fetched: list[Series] = []
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("fetching", total=len(ids))
+        for series_id in ids:
+            progress.update(task, description=f"fetching {series_id}")
+            fetched.append(validated(source.fetch(series_id, first, last)))
+            progress.advance(task)
+        progress.update(task, description="storing")
+        outcomes = reserve.market_data.import_series(
+            fetched, actor=cli.actor, origin=f"fetch {providers} {first}..{last}")
+    if json:
+        print_json({"imported": outcomes, "sources": {str(s.id): s.source for s in fetched},
+                    "warnings": {str(s.id): s.warnings for s in fetched if s.warnings}})
+        return
+    console.print(table("Fetched series", [
+        ("series", "l"), ("source", "l"), ("bars", "r"), ("written", "r"), ("first", "l"),
+        ("last", "l"), ("warnings", "r")],
+        [[str(o.series_id), s.source, f"{o.bars:,}", f"{o.written:,}", str(o.first_date),
+          str(o.last_date), str(o.warnings)] for o, s in zip(outcomes, fetched, strict=True)]))
+
+
+def _cache_directory(location: str) -> Path:
+    """``cache/market`` in the workspace; PostgreSQL workspaces cache in QOIMA_HOME."""
+    workspace = Path(location)
+    return (workspace if workspace.is_dir() else Path()) / "cache" / "market"

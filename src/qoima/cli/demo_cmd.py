@@ -33,8 +33,9 @@ def demo(ctx: typer.Context,
         steps.update(task, description="generating the demo book and SYNTHETIC market")
         content = build_demo()
         steps.update(task, description=f"posting {len(content.entries)} entries and "
-                                       f"{len(content.prices) + len(content.fx)} quotes")
-        loaded = load_demo(reserve.book, content, actor=cli.actor)
+                                       f"{len(content.prices) + len(content.fx)} quotes, "
+                                       f"{len(content.series)} market series")
+        loaded = load_demo(reserve.book, reserve.market_data, content, actor=cli.actor)
         steps.update(task, description="valuing the reserve")
         snapshot = reserve.valuation.snapshot(content.as_of_date)
         steps.update(task, description="exporting entries")

@@ -11,16 +11,17 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
 
 from qoima.domain.enums import Severity
+from qoima.domain.errors import InvalidInput
 from qoima.domain.findings import Finding
-from qoima.market.calendars import Calendar
-from qoima.market.series import Bar, SeriesId, SeriesKind
+from qoima.market.calendars import Calendar, get_calendar
+from qoima.market.series import Bar, Series, SeriesId, SeriesKind
 
 NON_POSITIVE = "market.non_positive"
 UNORDERED = "market.unordered"
@@ -128,7 +129,8 @@ def check_series(series_id: SeriesId, bars: Sequence[Bar], calendar: Calendar, *
     ordered = _check_bars(bars, out, positive_only=positive_only, strict_ohlc=limits.strict_ohlc)
     if ordered and bars:
         _check_gaps(bars, calendar, limits.max_missing_sessions, out)
-        _check_stale(bars, limits.stale_sessions, out)
+        if series_id.kind is not SeriesKind.RATE:  # policy rates stay flat for weeks
+            _check_stale(bars, limits.stale_sessions, out)
         _check_jumps(bars, series_id.kind, limits, out)
     return QualityReport(tuple(out.errors), tuple(out.warnings), tuple(out.locations))
 
@@ -279,3 +281,15 @@ def average_daily_volume(bars: Sequence[Bar], as_of: date,
     if not volumes:
         return None
     return sum(volumes, Decimal(0)) / len(volumes)
+
+
+def validated(series: Series, limits: QualityLimits = DEFAULT_LIMITS) -> Series:
+    """``series`` with its quality warnings attached; raises on the first error. For data
+    that did not come from a file (providers, generators): files name their lines."""
+    report = check_series(series.id, series.bars, get_calendar(series.calendar),
+                          source_name=series.source, limits=limits)
+    if report.errors:
+        first, where = report.errors[0], report.error_locations[0]
+        raise InvalidInput(f"{series.id} from {series.source}: {first.message}",
+                           field=where.field)
+    return replace(series, warnings=(*series.warnings, *report.warnings))

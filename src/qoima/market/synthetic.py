@@ -20,7 +20,9 @@ mechanisms rather than a fitted model:
 Pure NumPy, no I/O, no clock. Every random number comes from
 ``numpy.random.Generator(PCG64(...))`` with one stream per series named by a stable hash, so
 a seed gives the same bit stream on every platform and adding a series leaves the others
-unchanged. Values go through ``float`` once and are rounded to ``Decimal`` at the end.
+unchanged. Values go through ``float`` once and are rounded to ``Decimal`` at the end; the
+streams are bit-identical everywhere, and a last-ulp difference in a platform's ``exp``
+could only show as a one-unit rounding difference on an exact tie.
 """
 
 from __future__ import annotations
@@ -159,9 +161,12 @@ class RateParams:
     term_reversion: float = 0.005
 
 
+MAX_SHOCK = 6.0  # standardized own shocks are clipped to +-6 (before GARCH and regime)
+MAX_VARIANCE = 9.0  # GARCH variance at most 9x its mean: vol at most 3x, before the regime
+CRISIS = REGIMES.index(Regime.CRISIS)
 CRYPTO_T = 4  # Student-t degrees of freedom for crypto: excess kurtosis is large
-CRYPTO_DRIFT: PerRegime = (0.0022, -0.0008, -0.008)
-EQUITY_DRIFT: PerRegime = (0.0007, 0.0, -0.002)
+CRYPTO_DRIFT: PerRegime = (0.0012, -0.0004, -0.003)
+EQUITY_DRIFT: PerRegime = (0.0005, 0.0, -0.0015)
 XNYS, CRYPTO, KZV, AIX = (CalendarName.XNYS, CalendarName.CRYPTO, CalendarName.KZ_VALUATION,
                           CalendarName.AIX)
 
@@ -171,21 +176,21 @@ ASSETS: tuple[AssetParams, ...] = (
     AssetParams("SPX", XNYS, 6_800.0, 0.0085, drift=EQUITY_DRIFT, ohlc=True),
     AssetParams("DXY", XNYS, 99.8, 0.0040, places=3),
     AssetParams("WTI", XNYS, 60.0, 0.018, loadings=(Loading("SPX", 0.4),), volume=350_000),
-    AssetParams("XAU", XNYS, 4_000.0, 0.0090, drift=(0.0003, 0.0004, 0.0006),
+    AssetParams("XAU", XNYS, 4_000.0, 0.0090, drift=(0.0001, 0.00015, 0.0004),
                 loadings=(Loading("DXY", -0.5),), volume=180_000),
     AssetParams("CRYPTO", CRYPTO, 1.0, 0.024, CRYPTO_T, CRYPTO_DRIFT,
                 (Loading("SPX", 1.0, (0.3, 1.2, 2.0)),), hidden=True, ohlc=False),
-    AssetParams("BTC", CRYPTO, 106_000.0, 0.0095, CRYPTO_T, loadings=(Loading("CRYPTO", 1.0),),
+    AssetParams("BTC", CRYPTO, 106_000.0, 0.0085, CRYPTO_T, loadings=(Loading("CRYPTO", 1.0),),
                 volume=25_000),
-    AssetParams("ETH", CRYPTO, 3_650.0, 0.0175, CRYPTO_T, loadings=(Loading("CRYPTO", 1.2),),
+    AssetParams("ETH", CRYPTO, 3_650.0, 0.0170, CRYPTO_T, loadings=(Loading("CRYPTO", 1.2),),
                 volume=450_000),
-    AssetParams("BNB", CRYPTO, 1_020.0, 0.0175, CRYPTO_T, loadings=(Loading("CRYPTO", 0.85),),
+    AssetParams("BNB", CRYPTO, 1_020.0, 0.0190, CRYPTO_T, loadings=(Loading("CRYPTO", 0.85),),
                 volume=900_000),
-    AssetParams("COIN", XNYS, 320.0, 0.022, loadings=(Loading("BTC", 1.4), Loading("SPX", 1.2)),
+    AssetParams("COIN", XNYS, 320.0, 0.030, loadings=(Loading("BTC", 1.4), Loading("SPX", 1.2)),
                 volume=9_000_000),
-    AssetParams("MSTR", XNYS, 280.0, 0.025, loadings=(Loading("BTC", 1.6), Loading("SPX", 1.0)),
+    AssetParams("MSTR", XNYS, 280.0, 0.032, loadings=(Loading("BTC", 1.6), Loading("SPX", 1.0)),
                 volume=12_000_000),
-    AssetParams("USD/KZT", KZV, 522.0, 0.0040, 5, (0.00012, 0.0002, 0.0006),
+    AssetParams("USD/KZT", KZV, 522.0, 0.0040, 5, (0.00006, 0.0001, 0.0004),
                 (Loading("WTI", -0.10), Loading("DXY", 0.3)), kind=SeriesKind.FX,
                 currency="KZT", ohlc=False),
 )
@@ -306,7 +311,9 @@ def _student_t(rng: Generator, n: int, df: int) -> Floats:
     z = rng.standard_normal(n)
     chi2 = np.square(rng.standard_normal((n, df))).sum(axis=1)
     t: Floats = z / np.sqrt(chi2 / df) * math.sqrt((df - 2) / df)
-    return t
+    # one draw in ~10^4 would otherwise be a 20-sigma day that GARCH then amplifies for
+    # weeks; real crypto's worst days are about 8-10 sigma of its average vol
+    return np.clip(t, -MAX_SHOCK, MAX_SHOCK)
 
 
 def _regime_path(params: RegimeParams, n: int, rng: Generator) -> NDArray[np.int64]:
@@ -335,7 +342,7 @@ def _garch(shocks: Floats, garch: Garch) -> Floats:
     for k, z in enumerate(shocks):
         x = math.sqrt(h) * z
         out[k] = x
-        h = omega + garch.alpha * x * x + garch.beta * h
+        h = min(omega + garch.alpha * x * x + garch.beta * h, MAX_VARIANCE)
     return out
 
 
@@ -361,12 +368,12 @@ class _Path:
             return None if values is None else Decimal(f"{values[k]:.{digits}f}")
 
         levels = {name: None if v is None else np.exp(v) for name, v in
-                  (("close", self.close), ("open", self.open), ("high", self.high),
+                  (("open", self.open), ("high", self.high),
                    ("low", self.low))}
+        closes = np.exp(self.close)
         bars = []
         for k, index in enumerate(self.sessions):
-            close = dec(levels["close"], k, places)
-            assert close is not None
+            close = Decimal(f"{closes[k]:.{places}f}")
             bars.append(Bar(days[index], close, dec(levels["open"], k, places),
                             dec(levels["high"], k, places), dec(levels["low"], k, places),
                             dec(self.volume, k, volume_places)))
@@ -427,7 +434,7 @@ def _with_ohlc(sessions: NDArray[np.int64], close: Floats, step: Floats, day_vol
 def _simulate_etf(etf: EtfParams, sessions: NDArray[np.int64], underlying: Floats,
                   rng: Generator) -> _Path:
     n = len(sessions)
-    shocks = rng.standard_normal(n + 1)
+    shocks = rng.standard_normal(n)
     premium = np.empty(n)
     level = 0.0
     for k in range(n):
@@ -470,14 +477,14 @@ def _rates(params: RateParams, days: list[date], regime: NDArray[np.int64], scal
             spread2 += (-params.spread2_reversion * spread2
                         + params.spread2_vol * s * shocks[k, 0]
                         + params.spread2_equity_beta * equity
-                        + (params.crisis_drift if regime[index] == 2 else 0.0))
+                        + (params.crisis_drift if regime[index] == CRISIS else 0.0))
             term += (params.term_reversion * (params.term_mean - term)
                      + params.term_vol * s * shocks[k, 1])
             if any(days[previous] < m <= days[index] for m in meetings):
                 upper = quarters * 0.25
                 wanted = (0.5 * spread2 + 0.15 * (params.neutral - upper)) / 0.25
                 steps = max(-2, min(2, round(wanted + 0.4 * shocks[k, 2])))
-                if regime[index] == 2:
+                if regime[index] == CRISIS:
                     steps = min(steps, -1)
                 steps = max(steps, floor - quarters)
                 quarters += steps

@@ -7,10 +7,13 @@ from datetime import date
 
 from qoima.app.book import BookService, ReferenceData
 from qoima.app.demo.book import END, START, PriceBook, bill_maturities, build_entries
-from qoima.app.demo.market import demo_market
+from qoima.app.demo.market import demo_market, demo_series, demo_synthetic
 from qoima.app.demo.reference import LABEL, SLEEVE, SLEEVE_RANGE_USD, reference_data
+from qoima.app.market_data import MarketDataService
 from qoima.ledger.entries import EntryDraft
+from qoima.market.calendars import CalendarName
 from qoima.market.quotes import FxQuote, PriceQuote
+from qoima.market.series import Bar, EtfFacts, Series, SeriesId, SeriesKind
 
 __all__ = ["LABEL", "SLEEVE", "SLEEVE_RANGE_USD", "DemoReserve", "build_demo", "load_demo"]
 
@@ -23,12 +26,21 @@ class DemoReserve:
     fx: tuple[FxQuote, ...]
     start_date: date
     as_of_date: date
+    series: tuple[Series, ...] = ()  # OHLCV, FX and rate histories for market data and risk
+    etf_facts: tuple[EtfFacts, ...] = ()
 
 
 def build_demo() -> DemoReserve:
-    prices, fx = demo_market(START, END, bill_maturities())
+    market = demo_synthetic(START, END)
+    prices, fx = demo_market(START, END, bill_maturities(), market)
     entries = build_entries(PriceBook(prices))
-    return DemoReserve(reference_data(), tuple(entries), tuple(prices), tuple(fx), START, END)
+    # the National Bank's rate holds on every calendar day: store the series as valued
+    usd_kzt = SeriesId(SeriesKind.FX, "USD/KZT")
+    series = [s for s in demo_series(market) if s.id != usd_kzt]
+    series.append(Series(usd_kzt, tuple(Bar(q.rate_date, q.rate) for q in fx), fx[0].source,
+                         CalendarName.DAILY, "KZT"))
+    return DemoReserve(reference_data(), tuple(entries), tuple(prices), tuple(fx), START, END,
+                       tuple(series), market.etf_facts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +49,18 @@ class DemoLoadResult:
     entries_posted: int
     entries_replayed: int
     quotes_changed: int
+    series_bars_written: int = 0
 
 
-def load_demo(book: BookService, demo: DemoReserve, *, actor: str) -> DemoLoadResult:
+def load_demo(book: BookService, market_data: MarketDataService, demo: DemoReserve, *,
+              actor: str) -> DemoLoadResult:
     """Write the demo into a workspace; running it again changes nothing (idempotent)."""
     registered = book.register(demo.reference, actor=actor)
+    written = sum(o.written for o in market_data.import_series(
+        demo.series, actor=actor, origin="qoima-demo"))
+    market_data.import_etf_facts(demo.etf_facts, actor=actor, origin="qoima-demo")
     prices, fx = book.add_quotes(demo.prices, demo.fx, actor=actor, source_name="qoima-demo")
     results = book.post(demo.entries, actor=actor)
     replayed = sum(1 for r in results if r.replayed)
-    return DemoLoadResult(registered.created, len(results) - replayed, replayed, prices + fx)
+    return DemoLoadResult(registered.created, len(results) - replayed, replayed, prices + fx,
+                          written)

@@ -1,52 +1,48 @@
-"""A small seeded market for the demo: daily closes and USD/KZT, labeled SYNTHETIC.
+"""The demo's market: a year of the seeded synthetic generator, labeled SYNTHETIC.
 
-Deliberately simple (a seeded random walk with per-asset volatility, ETFs tracking their
-underlying, bills accreting to par); the market-data issue replaces it with a generator
-that reproduces fat tails, regimes and cross-asset correlation. Uses ``random.Random``
-with ``1 + r`` steps (no libm calls) so every platform produces identical numbers.
+Crypto, the ETFs, COIN, gold, USD/KZT and the rates come from ``qoima.market.synthetic``
+(regimes, fat tails, volatility clustering, cross-asset correlation). What the generator
+does not price is derived from it here, so the book moves together:
+
+* T-bills accrete to par at a discount yield just under the fed funds upper bound;
+* the Treasury notes are priced off the 2- and 10-year yields (interpolated to maturity);
+* SDR in USD moves against the dollar index (the non-USD part of the basket);
+* USDT is 1.0000; fund interests get monthly (hedge) or quarterly (venture) NAVs that
+  load on BTC's return over the period;
+* USD/KZT is the National Bank's official rate, set for every calendar day: the last
+  valuation-day fixing carries over weekends and holidays.
 """
 
 from __future__ import annotations
 
-import itertools
+import bisect
 import math
-import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from qoima.app.demo.reference import HEDGE_FUNDS, TBILLS, VENTURE_FUNDS
+import numpy as np
+from numpy.random import PCG64, Generator
+
+from qoima.app.demo.reference import HEDGE_FUNDS, NOTES, TBILLS, VENTURE_FUNDS
+from qoima.market.calendars import CalendarName, get_calendar
 from qoima.market.quotes import SYNTHETIC_SOURCE_PREFIX, FxQuote, PriceQuote
+from qoima.market.series import Series
+from qoima.market.synthetic import DEFAULT_PARAMS, SyntheticMarket, generate_market
 
 SOURCE = f"{SYNTHETIC_SOURCE_PREFIX}:qoima-demo"
-SEED = 7  # chosen so the year shows a drawdown and a recovery, as in late 2025
-
-
-@dataclass(frozen=True, slots=True)
-class Walk:
-    start: float
-    daily_vol: float
-    daily_drift: float = 0.0
-    places: int = 2
-    every_day: bool = False  # crypto trades on weekends too
-    btc_correlation: float = 0.0  # share of the daily shock common with BTC
-
-
-WALKS: dict[str, Walk] = {
-    "BTC": Walk(106_000, 0.026, 0.0, 2, True),
-    "ETH": Walk(3_650, 0.036, 0.0, 2, True, 0.8),
-    "BNB": Walk(1_020, 0.030, 0.0, 2, True, 0.7),
-    "XAU": Walk(4_000, 0.011, 0.0003, 2),
-    "XDR": Walk(1.365, 0.002, 0.0, 5),
-    "COIN": Walk(320, 0.040, 0.0, 2, False, 0.6),
-    "UST-2029": Walk(99.40, 0.0018, 0.00002, 4),
-    "UST-2034": Walk(97.80, 0.0040, 0.00002, 4),
-}
-ETF_UNITS = {"IBIT": ("BTC", 0.000568), "FBTC": ("BTC", 0.000876), "ETHA": ("ETH", 0.00760),
-             "AIX-BTC": ("BTC", 0.0001)}
-USD_KZT = Walk(522.0, 0.004, 0.0001, 2, True)
-BILL_YIELD = 0.0395  # annual, discount basis
+SEED = 48  # the year opens with a ~20 % fall (trough near 81,000 in December), then recovers
+#: BTC on the first demo day, set so that IBIT closes the demo year (2026-10-30) at 74.32,
+#: the price examples/sleeve-first-tranche.yaml pays "at the close".
+BTC_START = 99_328.18
+GENERATED = ("BTC", "ETH", "BNB", "XAU", "COIN", "IBIT", "FBTC", "ETHA", "AIX-BTC")
+SDR_START = 1.365  # USD per XDR on the first day
+SDR_NON_USD_WEIGHT = 0.57  # the basket's EUR, CNY, JPY and GBP share
+BILL_SPREAD = 0.20  # percentage points: 3-month bills trade a little under the funds rate
+#: Hedge funds' monthly beta to BTC, by manager (market-neutral low, macro high).
+HEDGE_FUND_BETA = {"hf-a": 0.03, "hf-b": 0.45, "hf-c": 0.30, "hf-d": 0.15, "hf-e": 0.35}
+VENTURE_BETA = 0.6
 
 
 def business_days(start: date, end: date) -> Iterator[date]:
@@ -64,63 +60,94 @@ def calendar_days(start: date, end: date) -> Iterator[date]:
         day += timedelta(days=1)
 
 
-def _walk(rng: random.Random, walk: Walk, days: list[date],
-          common: dict[date, float] | None = None) -> dict[date, float]:
-    """Levels on ``days``; ``common`` holds BTC's standardized shocks for correlated assets."""
-    level, path = walk.start, {}
-    own_weight = math.sqrt(1 - walk.btc_correlation**2)
-    for day in days:
-        path[day] = level
-        shock = rng.gauss(0.0, 1.0)
-        if common is not None and walk.btc_correlation:
-            shock = walk.btc_correlation * common.get(day, 0.0) + own_weight * shock
-        level *= 1 + walk.daily_drift + walk.daily_vol * shock
-    return path
-
-
-def _shocks(path: dict[date, float], walk: Walk) -> dict[date, float]:
-    """Standardized daily moves of a path, keyed by the day the move starts."""
-    days = sorted(path)
-    return {a: (path[b] / path[a] - 1 - walk.daily_drift) / walk.daily_vol
-            for a, b in itertools.pairwise(days)}
-
-
 def _dec(value: float, places: int) -> Decimal:
     return Decimal(f"{value:.{places}f}")
 
 
-def bill_price(day: date, maturity: date) -> Decimal:
-    """Price in percent of par of a discount bill ``(maturity - day)`` days from par."""
+def bill_price(day: date, maturity: date, yield_pct: float) -> Decimal:
+    """Price in percent of par of a discount bill ``(maturity - day)`` days from par, at a
+    discount yield of ``yield_pct`` percent (actual/360)."""
     days = max((maturity - day).days, 0)
-    return _dec(100 * (1 - BILL_YIELD * days / 360), 4)
+    return _dec(100 * (1 - yield_pct / 100 * days / 360), 4)
 
 
-def demo_market(start: date, end: date, bill_maturities: dict[str, list[date]]
+def note_price(day: date, maturity: date, coupon_pct: float, yield_pct: float) -> Decimal:
+    """Clean price in percent of par of a semiannual-coupon note at a yield (street
+    convention, fractional first period; accrued interest actual/actual by half-year)."""
+    coupons = [maturity]
+    while coupons[-1] > day:
+        previous = coupons[-1]
+        month = previous.month - 6 if previous.month > 6 else previous.month + 6
+        coupons.append(previous.replace(year=previous.year - (previous.month <= 6),
+                                        month=month))
+    last_coupon, upcoming = coupons[-1], sorted(coupons[:-1])
+    period = (upcoming[0] - last_coupon).days
+    fraction = (upcoming[0] - day).days / period  # of a half-year to the next coupon
+    discount = 1 + yield_pct / 200
+    dirty = sum(coupon_pct / 2 / discount ** (fraction + k) for k in range(len(upcoming)))
+    dirty += 100 / discount ** (fraction + len(upcoming) - 1)
+    accrued = coupon_pct / 2 * (1 - fraction)
+    return _dec(dirty - accrued, 4)
+
+
+def _levels(series: Series) -> tuple[list[date], list[float]]:
+    return [b.day for b in series.bars], [float(b.close) for b in series.bars]
+
+
+class _Daily:
+    """The last value on or before a day of a generated series."""
+
+    def __init__(self, series: Series) -> None:
+        self.days, self.values = _levels(series)
+
+    def on(self, day: date) -> float:
+        return self.values[max(bisect.bisect_right(self.days, day) - 1, 0)]
+
+
+def demo_synthetic(start: date, end: date) -> SyntheticMarket:
+    return generate_market(start, end, seed=SEED, params=DEFAULT_PARAMS.with_start(BTC=BTC_START))
+
+
+def demo_series(market: SyntheticMarket) -> list[Series]:
+    """The generator's series as the demo stores them, under the demo's source label so
+    they and the quotes below describe the same closes (re-running the demo changes
+    nothing)."""
+    return [replace(series, source=SOURCE) for series in market.series.values()]
+
+
+def demo_market(start: date, end: date, bill_maturities: dict[str, list[date]],
+                market: SyntheticMarket | None = None
                 ) -> tuple[list[PriceQuote], list[FxQuote]]:
-    rng = random.Random(SEED)
-    every = list(calendar_days(start, end))
-    weekdays = list(business_days(start, end))
-    paths = {"BTC": _walk(rng, WALKS["BTC"], every)}
-    common = _shocks(paths["BTC"], WALKS["BTC"])
-    for code, walk in WALKS.items():
-        if code != "BTC":
-            paths[code] = _walk(rng, walk, every if walk.every_day else weekdays, common)
-    quotes: list[PriceQuote] = []
-    for code, path in paths.items():
-        places = WALKS[code].places
-        quotes += [PriceQuote(code, d, _dec(v, places), "USD", SOURCE) for d, v in path.items()]
-    for code, (underlying, units) in ETF_UNITS.items():
-        quotes += [PriceQuote(code, d, _dec(paths[underlying][d] * units * 0.9997, 2), "USD",
-                              SOURCE) for d in weekdays]
-    quotes += [PriceQuote("USDT", d, Decimal("1.0000"), "USD", SOURCE) for d in every]
+    market = market or demo_synthetic(start, end)
+    quotes = [PriceQuote(code, bar.day, bar.close, "USD", SOURCE)
+              for code in GENERATED for bar in market.get(code).bars]
+    quotes += [PriceQuote("USDT", d, Decimal("1.0000"), "USD", SOURCE)
+               for d in calendar_days(start, end)]
+    sessions = get_calendar(CalendarName.XNYS).sessions(start, end)
+    fed_funds = _Daily(market.get("rate:DFEDTARU"))
     for code in TBILLS:
-        for d in weekdays:
+        for d in sessions:
             maturity = next((m for m in bill_maturities[code] if m > d), None)
             if maturity is not None:
-                quotes.append(PriceQuote(code, d, bill_price(d, maturity), "USD", SOURCE))
-    quotes += list(_fund_navs(rng, start, end))
-    kzt = _walk(rng, USD_KZT, every)
-    fx = [FxQuote("USD", "KZT", d, _dec(v, 2), SOURCE) for d, v in kzt.items()]
+                bill_yield = max(fed_funds.on(d) - BILL_SPREAD, 0.01)
+                quotes.append(PriceQuote(code, d, bill_price(d, maturity, bill_yield), "USD",
+                                         SOURCE))
+    dgs2, dgs10 = _Daily(market.get("rate:DGS2")), _Daily(market.get("rate:DGS10"))
+    for code, _, coupon in NOTES:
+        maturity = date(int(code[-4:]), 11, 15)
+        for d in sessions:
+            years = (maturity - d).days / 365.25
+            # linear in maturity between the 2- and 10-year points, flat beyond them
+            weight = min(max((years - 2) / 8, 0.0), 1.0)
+            note_yield = dgs2.on(d) + weight * (dgs10.on(d) - dgs2.on(d))
+            quotes.append(PriceQuote(code, d, note_price(d, maturity, float(coupon), note_yield),
+                                     "USD", SOURCE))
+    dxy_days, dxy = _levels(market.get("DXY"))
+    quotes += [PriceQuote("XDR", d, _dec(SDR_START * (dxy[0] / v) ** SDR_NON_USD_WEIGHT, 5),
+                          "USD", SOURCE) for d, v in zip(dxy_days, dxy, strict=True)]
+    quotes += list(_fund_navs(_Daily(market.get("BTC")), start, end))
+    kzt = _Daily(market.get("fx:USD/KZT"))
+    fx = [FxQuote("USD", "KZT", d, _dec(kzt.on(d), 2), SOURCE) for d in calendar_days(start, end)]
     return quotes, fx
 
 
@@ -135,19 +162,20 @@ def month_ends(start: date, end: date) -> list[date]:
     return result
 
 
-def _fund_navs(rng: random.Random, start: date, end: date) -> Iterator[PriceQuote]:
-    """Monthly NAV per unit for hedge funds, quarterly for venture funds (start at 100)."""
+def _fund_navs(btc: _Daily, start: date, end: date) -> Iterator[PriceQuote]:
+    """Monthly NAV per unit for hedge funds, quarterly for venture funds (start at 100):
+    alpha + beta x BTC's log return over the period + the manager's own noise."""
+    rng = Generator(PCG64(SEED))
     ends = month_ends(start, end)
-    for code, *_ in HEDGE_FUNDS:
-        nav = 100.0
+    funds = [(code, ends, 0.004, HEDGE_FUND_BETA.get(code, 0.3), 0.025)
+             for code, *_ in HEDGE_FUNDS]
+    funds += [(code, ends[2::3], 0.015, VENTURE_BETA, 0.07) for code, *_ in VENTURE_FUNDS]
+    for code, days, alpha, beta, vol in funds:
+        nav, previous = 100.0, start
+        shocks = rng.standard_normal(len(days))
         yield PriceQuote(f"{code.upper()}-LP", start, _dec(nav, 6), "USD", SOURCE)
-        for day in ends:
-            nav *= 1 + 0.006 + rng.gauss(0.0, 0.035)
+        for day, shock in zip(days, shocks, strict=True):
+            move = math.log(btc.on(day) / btc.on(previous))
+            nav *= float(np.exp(alpha + beta * move + vol * shock))
+            previous = day
             yield PriceQuote(f"{code.upper()}-LP", day, _dec(nav, 6), "USD", SOURCE)
-    for code, *_ in VENTURE_FUNDS:
-        nav = 100.0
-        yield PriceQuote(f"{code.upper()}-LP", start, _dec(nav, 6), "USD", SOURCE)
-        for day in ends[2::3]:
-            nav *= 1 + 0.02 + rng.gauss(0.0, 0.08)
-            yield PriceQuote(f"{code.upper()}-LP", day, _dec(nav, 6), "USD", SOURCE)
-
