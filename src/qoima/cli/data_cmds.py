@@ -124,6 +124,9 @@ def list_series(ctx: typer.Context, json: Json = False) -> None:
     if json:
         print_json([_plain_info(i) for i in infos])
         return
+    if not infos:
+        console.print("no market series stored yet: qoima data import FILE... or data fetch")
+        return
     console.print(table("Market series", [
         ("series", "l"), ("source", "l"), ("calendar", "l"), ("first", "l"), ("last", "l"),
         ("bars", "r"), ("warnings", "r")],
@@ -243,8 +246,10 @@ def fetch(
         "--no-cache", help="Do not read or write the workspace's cache/market.")] = False,
     json: Json = False,
 ) -> None:
-    """Download series from Yahoo Finance, CoinGecko or FRED (first that answers), validate
-    them like a file and store them all in one transaction; offline it fails at once."""
+    """Download series from Yahoo Finance, CoinGecko or FRED (the first that answers).
+
+    Validated like a file and stored in one transaction; offline it fails at once.
+    """
     first = _date(since, "--since")
     last = _date(until, "--until") or datetime.now(UTC).date()
     assert first is not None
