@@ -61,6 +61,9 @@ class MemoryStore:
         later = [b for d, b in sorted(days.items()) if d >= from_date]
         return later if from_date in days else [self._before(account_id, from_date), *later]
 
+    def prepare_balances(self, account_ids: Iterable[int], from_date: date) -> None:
+        pass  # everything is in memory already
+
     def add_to_balance(self, account_id: int, value_date: date, delta: Decimal) -> None:
         days = self.days[account_id]
         if value_date not in days:

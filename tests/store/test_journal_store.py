@@ -301,3 +301,37 @@ def test_reversing_a_buy_whose_coin_was_sold_keeps_lots_usable(book: Reserve) ->
     assert lots.realized_usd is None  # s1 sold a coin the corrected book never had
     assert balances(book, _days(16)).get(BTC_B) is None
     assert_book_consistent(book, [_days(n) for n in (3, 10, 15, 16)])
+
+
+def test_one_batch_can_refer_to_its_own_earlier_entries(book: Reserve) -> None:
+    # writes are held until commit: later entries of the batch must still see earlier ones
+    post(book, cash_in("c1", D1, "fund-a", "100000"), buy("b1", D2, "fund-a", "BTC", "1",
+                                                          "40000"),
+         reversal("r1", D3, "b1"), seizure("s1", D2, "BTC", "2", "40000"),
+         forfeiture("f1", D4, "s1"))
+    assert held(book, D5).get(BTC_A, D(0)) == 0  # bought, then reversed
+    assert held(book, D5)[SEIZED_BTC] == 2
+    with pytest.raises(EntryStateError, match="b2 was already reversed by r2"):
+        post(book, buy("b2", D2, "fund-a", "BTC", "1", "40000"), reversal("r2", D3, "b2"),
+             reversal("r3", D4, "b2"))
+    with pytest.raises(EntryStateError):  # the second decision on one pending entry
+        post(book, seizure("s2", D2, "ETH", "1", "2000"), forfeiture("f2", D3, "s2"),
+             return_to_owner("o2", D4, "s2"))
+    assert "b2" not in {e.entry_id for e in entries(book)}  # nothing of either batch
+    assert_book_consistent(book, [D1, D2, D3, D4, D5])
+
+
+def test_entry_numbers_follow_the_book_and_the_database_sequence(book: Reserve) -> None:
+    results = book.book.post([cash_in("c1", D1, "fund-a", "100"),
+                              cash_in("c2", D1, "fund-a", "100")], actor="t")
+    more = book.book.post([cash_in("c3", D1, "fund-a", "100")], actor="t")
+    seqs = [r.seq for r in [*results, *more]]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 3
+    assert [e.seq for e in entries(book)][-3:] == seqs
+    if book.engine.dialect.name == "postgresql":  # the column's own sequence moved along
+        with book.engine.connect() as connection:
+            from sqlalchemy import text
+
+            nxt = connection.execute(text("SELECT nextval(pg_get_serial_sequence("
+                                          "'entries', 'seq'))")).scalar()
+        assert nxt == seqs[-1] + 1

@@ -60,6 +60,7 @@ class Journal:
         check_postings(draft, accounts)
         self._check_links(draft)
         if draft.phase is EntryPhase.POSTED:
+            self._store.prepare_balances(_net_by_account(draft, accounts), draft.value_date)
             self._check_no_overdraft(draft, accounts)
         seq = self._store.insert_entry(draft, new_hash, recorded_at, actor, accounts)
         if draft.phase is EntryPhase.POSTED:

@@ -12,11 +12,17 @@ from qoima.app.ports import Checkpoint
 from qoima.audit.records import AuditRecord
 from qoima.store import tables as t
 
+_INSERT_RECORDS = insert(t.audit_records)
+
 
 class SqlAuditRepository:
+    """Appends are held until ``flush`` (at commit, or before a read of the trail), then
+    written in one statement: the unit of work is one transaction either way."""
+
     def __init__(self, connection: Connection) -> None:
         self._c = connection
         self._last: AuditRecord | None = None
+        self._new: list[dict[str, Any]] = []
 
     def last(self) -> AuditRecord | None:
         if self._last is None:
@@ -26,11 +32,16 @@ class SqlAuditRepository:
         return self._last
 
     def append(self, record: AuditRecord) -> None:
-        self._c.execute(insert(t.audit_records),
-                        {name: getattr(record, name) for name in AuditRecord.__slots__})
+        self._new.append({name: getattr(record, name) for name in AuditRecord.__slots__})
         self._last = record
 
+    def flush(self) -> None:
+        if self._new:
+            self._c.execute(_INSERT_RECORDS, self._new)
+            self._new = []
+
     def iter_records(self, batch_size: int = 5000) -> Iterator[AuditRecord]:
+        self.flush()
         last = 0
         while True:
             rows = self._c.execute(select(t.audit_records).where(t.audit_records.c.seq > last)
@@ -42,10 +53,12 @@ class SqlAuditRepository:
             last = rows[-1].seq
 
     def count(self) -> int:
+        self.flush()
         return int(self._c.execute(select(func.count()).select_from(t.audit_records))
                    .scalar_one())
 
     def add_checkpoint(self, size: int, root: str, created_at: datetime) -> Checkpoint:
+        self.flush()
         new_id = self._c.execute(insert(t.audit_checkpoints).values(
             size=size, root=root, created_at=created_at).returning(t.audit_checkpoints.c.id)
         ).scalar_one()

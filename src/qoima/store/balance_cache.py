@@ -8,6 +8,7 @@ rows in two statements at commit, instead of reading and writing per posting.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -21,9 +22,10 @@ _B = t.account_balances
 _BEFORE = (select(_B.c.balance)
            .where(_B.c.account_id == bindparam("account"), _B.c.balance_date < bindparam("day"))
            .order_by(_B.c.balance_date.desc()).limit(1))
-_FROM = (select(_B.c.balance_date, _B.c.balance)
-         .where(_B.c.account_id == bindparam("account"), _B.c.balance_date >= bindparam("day"))
-         .order_by(_B.c.balance_date))
+_MANY_FROM = (select(_B.c.account_id, _B.c.balance_date, _B.c.balance)
+              .where(_B.c.account_id.in_(bindparam("accounts", expanding=True)),
+                     _B.c.balance_date >= bindparam("day"))
+              .order_by(_B.c.account_id, _B.c.balance_date))
 _INSERT = insert(_B)
 _UPDATE = (update(_B).where(_B.c.account_id == bindparam("a"), _B.c.balance_date == bindparam("d"))
            .values(balance=bindparam("b")))
@@ -52,17 +54,31 @@ class BalanceCache:
         self._accounts: dict[int, _Account] = {}
 
     def _load(self, account_id: int, day: date) -> _Account:
-        cached = self._accounts.get(account_id)
-        if cached is not None and cached.start <= day:
-            return cached
-        self.flush()  # an earlier start is needed: write what we hold, then read afresh
-        params = {"account": account_id, "day": day}
-        before = self._c.execute(_BEFORE, params).scalar()
-        rows = self._c.execute(_FROM, params).all()
-        loaded = _Account(day, before if before is not None else ZERO,
-                          [r.balance_date for r in rows], {r.balance_date: r.balance for r in rows})
-        self._accounts[account_id] = loaded
-        return loaded
+        self.load_many((account_id,), day)
+        return self._accounts[account_id]
+
+    def load_many(self, account_ids: Iterable[int], day: date) -> None:
+        """Load every account not yet held from ``day`` on: the rows from ``day`` in one
+        statement, the balance before it by one indexed lookup per account (a grouped or
+        correlated form makes SQLite visit every row of busy accounts)."""
+        wanted = [a for a in account_ids
+                  if a not in self._accounts or self._accounts[a].start > day]
+        if not wanted:
+            return
+        if any(a in self._accounts for a in wanted):
+            self.flush()  # an earlier start is needed: write what we hold, then read afresh
+        params = {"accounts": wanted, "day": day}
+        before: dict[int, Decimal] = {}
+        for account_id in wanted:
+            value = self._c.execute(_BEFORE, {"account": account_id, "day": day}).scalar()
+            before[account_id] = value if value is not None else ZERO
+        rows: dict[int, list[tuple[date, Decimal]]] = {a: [] for a in wanted}
+        for r in self._c.execute(_MANY_FROM, params):
+            rows[r.account_id].append((r.balance_date, r.balance))
+        for account_id in wanted:
+            found = rows[account_id]
+            self._accounts[account_id] = _Account(
+                day, before[account_id], [d for d, _ in found], dict(found))
 
     def end_of_day_from(self, account_id: int, day: date) -> list[Decimal]:
         account = self._load(account_id, day)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, text
 
 from qoima.domain.enums import AccountKind, EntryCode, EntryPhase, PendingOutcome
 from qoima.domain.money import MONEY_CONTEXT, ZERO
@@ -19,26 +20,48 @@ from qoima.store import tables as t
 from qoima.store.balance_cache import BalanceCache
 from qoima.store.reference_repo import account_info, account_select
 
-# Built once: the idempotency check and the insert run on every post.
-_INSERT_ENTRY = insert(t.entries).returning(t.entries.c.seq)
+# Built once: the idempotency check and the inserts run on every post.
+_INSERT_ENTRIES = insert(t.entries)
+_INSERT_POSTINGS = insert(t.postings)
+_INSERT_RESOLUTIONS = insert(t.pending_resolutions)
+_MAX_SEQ = select(func.max(t.entries.c.seq))
 _FIND_ENTRY = select(t.entries).where(t.entries.c.entry_id == bindparam("entry_id"))
 _FIND_ACCOUNTS = account_select().where(t.accounts.c.code.in_(bindparam("codes", expanding=True)))
 
 
 class SqlJournalRepository:
+    """Reads and writes of one unit of work.
+
+    Writes are held in memory and sent in a few ``executemany`` statements by ``flush``
+    (at commit, and before any read that could see them): a file of a hundred entries is a
+    handful of statements, not several per entry. Entry numbers are given here, not by the
+    database, so a posted entry knows its ``seq`` before the flush; that is safe because
+    every writer holds the write lock (``BEGIN IMMEDIATE`` on SQLite, an advisory lock on
+    PostgreSQL) for its whole unit.
+    """
+
     def __init__(self, connection: Connection) -> None:
         self._c = connection
         self._accounts: dict[str, AccountInfo] = {}  # found in this unit
         self._balances = BalanceCache(connection)
+        self._next_seq: int | None = None
+        self._new_entries: dict[str, Entry] = {}  # posted in this unit, not yet flushed
+        self._entry_rows: list[dict[str, Any]] = []
+        self._posting_rows: list[dict[str, Any]] = []
+        self._resolution_rows: list[dict[str, Any]] = []
 
     # -- entries ----------------------------------------------------------------------
     def find_entry(self, entry_id: str) -> Entry | None:
+        buffered = self._new_entries.get(entry_id)
+        if buffered is not None:
+            return buffered
         row = self._c.execute(_FIND_ENTRY, {"entry_id": entry_id}).first()
         if row is None:
             return None
         return self._entries([row])[0]
 
     def iter_entries(self, batch_size: int = 1000) -> Iterator[Entry]:
+        self.flush()
         last = 0
         while True:
             rows = self._c.execute(
@@ -50,10 +73,12 @@ class SqlJournalRepository:
             last = rows[-1].seq
 
     def count_entries(self) -> int:
+        self.flush()
         return int(self._c.execute(select(func.count()).select_from(t.entries)).scalar_one())
 
     def list_entries(self, *, limit: int, offset: int = 0, vehicle: str | None = None,
                      since: date | None = None, until: date | None = None) -> list[Entry]:
+        self.flush()
         query = select(t.entries)
         if vehicle is not None:
             touching = (select(t.postings.c.entry_seq)
@@ -94,24 +119,26 @@ class SqlJournalRepository:
 
     def insert_entry(self, draft: EntryDraft, content_hash: str, recorded_at: datetime,
                      actor: str, accounts: Mapping[str, AccountInfo]) -> int:
-        # Values go as execute parameters, not .values(): the statement is then cached
-        # once, where literal values would be coerced and cache-keyed on every post.
-        seq = self._c.execute(_INSERT_ENTRY, {
-            "entry_id": draft.entry_id, "code": draft.code.value, "phase": draft.phase.value,
-            "value_date": draft.value_date, "description": draft.description,
-            "resolves_entry_id": draft.resolves_entry_id,
+        if self._next_seq is None:
+            self._next_seq = int(self._c.execute(_MAX_SEQ).scalar() or 0) + 1
+        seq, self._next_seq = self._next_seq, self._next_seq + 1
+        self._entry_rows.append({
+            "seq": seq, "entry_id": draft.entry_id, "code": draft.code.value,
+            "phase": draft.phase.value, "value_date": draft.value_date,
+            "description": draft.description, "resolves_entry_id": draft.resolves_entry_id,
             "reverses_entry_id": draft.reverses_entry_id,
             "metadata_json": json.dumps(dict(draft.metadata), sort_keys=True),
             "content_hash": content_hash, "recorded_at": recorded_at, "actor": actor,
-        }).scalar_one()
-        if draft.postings:
-            self._c.execute(insert(t.postings), [
-                {"entry_seq": seq, "leg": leg, "account_id": accounts[p.account].account_id,
-                 "amount": p.amount, "unit_cost_usd": p.unit_cost_usd,
-                 "unit_price_usd": p.unit_price_usd}
-                for leg, p in enumerate(draft.postings)
-            ])
-        return int(seq)
+        })
+        self._posting_rows += [
+            {"entry_seq": seq, "leg": leg, "account_id": accounts[p.account].account_id,
+             "amount": p.amount, "unit_cost_usd": p.unit_cost_usd,
+             "unit_price_usd": p.unit_price_usd}
+            for leg, p in enumerate(draft.postings)]
+        stored = replace(draft, origin=None,
+                         postings=tuple(replace(p, origin=None) for p in draft.postings))
+        self._new_entries[draft.entry_id] = Entry(seq, stored, content_hash, recorded_at, actor)
+        return seq
 
     # -- accounts ---------------------------------------------------------------------
     def find_accounts(self, codes: Iterable[str]) -> Mapping[str, AccountInfo]:
@@ -131,8 +158,25 @@ class SqlJournalRepository:
     def add_to_balance(self, account_id: int, value_date: date, delta: Decimal) -> None:
         self._balances.add(account_id, value_date, delta)
 
+    def prepare_balances(self, account_ids: Iterable[int], from_date: date) -> None:
+        self._balances.load_many(account_ids, from_date)
+
     def flush(self) -> None:
-        """Write balance changes held in memory (before any read of balances, and commit)."""
+        """Write what this unit holds in memory: before any read that could see it, and at
+        commit. Entries go before the postings and resolutions that refer to them."""
+        if self._entry_rows:
+            self._c.execute(_INSERT_ENTRIES, self._entry_rows)
+            if self._c.dialect.name == "postgresql":  # keep the column's sequence in step
+                self._c.execute(text("SELECT setval(pg_get_serial_sequence('entries', 'seq'), "
+                                     ":seq)"), {"seq": self._entry_rows[-1]["seq"]})
+            self._entry_rows = []
+        if self._posting_rows:
+            self._c.execute(_INSERT_POSTINGS, self._posting_rows)
+            self._posting_rows = []
+        if self._resolution_rows:
+            self._c.execute(_INSERT_RESOLUTIONS, self._resolution_rows)
+            self._resolution_rows = []
+        self._new_entries.clear()
         self._balances.flush()
 
     def balances_as_of(self, as_of: date) -> Mapping[str, Decimal]:
@@ -163,17 +207,20 @@ class SqlJournalRepository:
                            r.unit_cost_usd, r.unit_price_usd) for r in rows]
 
     def reversal_dates(self) -> Mapping[str, date]:
+        self.flush()
         rows = self._c.execute(select(t.entries.c.reverses_entry_id, t.entries.c.value_date)
                                .where(t.entries.c.reverses_entry_id.is_not(None)))
         return {r.reverses_entry_id: r.value_date for r in rows}
 
     def find_reversal_of(self, entry_id: str) -> str | None:
+        self.flush()
         value = self._c.execute(select(t.entries.c.entry_id)
                                 .where(t.entries.c.reverses_entry_id == entry_id)).scalar()
         return None if value is None else str(value)
 
     # -- pending ----------------------------------------------------------------------
     def find_resolution(self, pending_entry_id: str) -> PendingResolution | None:
+        self.flush()
         row = self._c.execute(select(t.pending_resolutions).where(
             t.pending_resolutions.c.pending_entry_id == pending_entry_id)).first()
         if row is None:
@@ -182,12 +229,13 @@ class SqlJournalRepository:
                                  PendingOutcome(row.outcome), row.resolved_date)
 
     def insert_resolution(self, resolution: PendingResolution) -> None:
-        self._c.execute(insert(t.pending_resolutions).values(
-            pending_entry_id=resolution.pending_entry_id,
-            resolved_by_entry_id=resolution.resolved_by_entry_id,
-            outcome=resolution.outcome.value, resolved_date=resolution.resolved_date))
+        self._resolution_rows.append({
+            "pending_entry_id": resolution.pending_entry_id,
+            "resolved_by_entry_id": resolution.resolved_by_entry_id,
+            "outcome": resolution.outcome.value, "resolved_date": resolution.resolved_date})
 
     def pending_open(self, as_of: date) -> Mapping[str, Decimal]:
+        self.flush()
         e, p, a, r = t.entries, t.postings, t.accounts, t.pending_resolutions
         # The open pending entries first, then their postings by key: written as one join,
         # SQLite's planner starts from postings and reads every posting in the book.

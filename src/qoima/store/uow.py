@@ -36,6 +36,7 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self.journal.flush()
+        self.audit.flush()
         self._connection.commit()
         self.committed = True
 
