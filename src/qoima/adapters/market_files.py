@@ -6,6 +6,11 @@ file, line and column; nothing half-read escapes. Values go from the file's text
 to ``Decimal``. Rows are streamed (only parsed bars are kept) so long files do not need
 their text in memory, and the per-row path is one ``try`` around plain constructor calls:
 the slow, precise diagnosis runs only for a row that failed.
+
+Plain generic, Yahoo and FRED files with ISO dates take a columnar fast path first: pyarrow
+reads every cell as text, the checks run vectorized, and the series holds
+:class:`ColumnarBars` (Decimals built from the text on demand). Anything unusual in a file
+sends it down the row path, so every error reads exactly as before.
 """
 
 from __future__ import annotations
@@ -21,12 +26,14 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, NoReturn, Protocol
 
+import numpy as np
+
 from qoima.domain.enums import Severity
 from qoima.domain.errors import InvalidInput, Origin
 from qoima.domain.findings import Finding
 from qoima.market.calendars import get_calendar
 from qoima.market.quality import DEFAULT_LIMITS, QualityLimits, check_series
-from qoima.market.series import Bar, Series, SeriesId
+from qoima.market.series import Bar, ColumnarBars, Series, SeriesId
 
 MISSING_VALUE = "market.missing_value"
 GENERIC_COLUMNS = ("date", "open", "high", "low", "close", "volume")
@@ -200,9 +207,9 @@ MAX_ROWS = 1_000_000
 
 @dataclass(frozen=True, slots=True)
 class _Parsed:
-    bars: list[Bar]
-    lines: list[int]
-    skipped_lines: list[int]
+    bars: Sequence[Bar]
+    lines: Sequence[int]
+    skipped_lines: Sequence[int]
 
 
 class _LineCounter(Protocol):
@@ -323,6 +330,142 @@ def _format_label(layout: _Layout) -> str:
     return f": {layout.date_format}" if layout.date_format else ""
 
 
+# --- the columnar fast path ----------------------------------------------------------------
+
+#: Files above this size take the streaming row path, so memory stays bounded.
+FAST_PATH_MAX_BYTES = 64 * 1024 * 1024
+# the only bytes a fast-path body may hold: ISO dates and plain decimal numbers, where
+# pyarrow's strict casts and Decimal accept exactly the same texts
+_BODY_BYTES = b"0123456789.+-eE,\n\r"
+
+
+def _read_csv_columnar(path: Path, fmt: str, column_map: ColumnMap | None,
+                       ) -> tuple[_Parsed, _Layout] | None:
+    """Generic, Yahoo and FRED files with ISO dates, read by pyarrow into ColumnarBars.
+
+    Returns None on anything unusual (quotes, blank lines, bare carriage returns, a bad
+    cell, a non-ISO date, too many rows...): the row path then reads the file and raises
+    exactly the error it always did. Line numbers are the row index + 2 (header on line 1),
+    which holds because such files have one row per line.
+    """
+    if fmt not in ("auto", "generic", "yahoo", "fred") or column_map is not None:
+        return None
+    try:
+        if path.stat().st_size > FAST_PATH_MAX_BYTES:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if (not data or data[:1] in (b"\n", b"\r") or b"\n\n" in data
+            or (b"\r" in data and (b"\n\r\n" in data
+                                   or data.count(b"\r") != data.count(b"\r\n")))):
+        return None  # blank lines or bare carriage returns: the row path counts lines
+    end = data.find(b"\n")
+    if end < 0 or data[end:].translate(None, _BODY_BYTES):
+        return None  # no rows, or a byte no ISO date or plain number holds (quotes, text)
+    try:
+        header = data[:end].decode("utf-8").removesuffix("\r").split(",")
+    except UnicodeDecodeError:
+        return None
+    file = str(path)
+    if fmt == "auto":
+        fmt = _detect_format(path, header, column_map)
+        if fmt not in ("generic", "yahoo", "fred"):
+            return None
+    try:
+        layout = _layout_for(fmt, header, file, column_map)
+    except InvalidInput:
+        return None
+    try:
+        return _columns_from_arrow(data, header, layout), layout
+    except _NotFast:
+        return None
+    except Exception as error:  # any pyarrow complaint about a cell: the row path names it
+        if type(error).__module__.startswith("pyarrow"):
+            return None
+        raise
+
+
+class _NotFast(Exception):
+    """The fast path declines a file; the row path reads it."""
+
+
+def _columns_from_arrow(data: bytes, header: list[str], layout: _Layout) -> _Parsed:
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+    import pyarrow.csv as pacsv  # type: ignore[import-untyped]
+
+    names = [f"c{i}" for i in range(len(header))]
+    date_name = names[layout.date]
+    values = [None if i is None else names[i] for i in (layout.close, *layout.optional)]
+    wanted = [date_name, *(name for name in values if name is not None)]
+    # dates straight to date32 (YYYY-MM-DD only, no impossible day: what the row path takes
+    # once the first row set the ISO format); numbers as text, empty cells as null
+    types = {name: pa.string() for name in wanted}
+    types[date_name] = pa.date32()
+    table = pacsv.read_csv(
+        pa.py_buffer(data),
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
+        parse_options=pacsv.ParseOptions(quote_char=False, double_quote=False,
+                                          newlines_in_values=False, ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(column_types=types, include_columns=wanted,
+                                             strings_can_be_null=True, null_values=[""]))
+    rows = table.num_rows
+    if rows == 0 or rows > MAX_ROWS:
+        raise _NotFast
+
+    def column(name: str) -> Any:
+        chunked = table.column(name)
+        return chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
+
+    days = column(date_name)
+    skipped: list[int] = []
+    lines: Sequence[int] = range(2, rows + 2)
+    keep = None
+    if layout.skip_missing_close:  # FRED: '.' or empty (spaces never get this far)
+        close = column(names[layout.close])
+        missing = pc.fill_null(pc.equal(close, "."), True)
+        if pc.any(missing).as_py():
+            keep = pc.invert(missing)
+            kept = keep.to_numpy(zero_copy_only=False)
+            skipped = (np.flatnonzero(~kept) + 2).tolist()
+            if len(skipped) == rows:
+                raise _NotFast
+            days = days.filter(keep)
+            lines = (np.flatnonzero(kept) + 2).tolist()
+    if days.null_count:
+        raise _NotFast  # an empty date: the row path names it
+    ordinals = days.cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64)
+    ordinals += _EPOCH_ORDINAL
+    if int(ordinals.min()) < 1:
+        raise _NotFast  # year 0: pyarrow's calendar has it, Python's does not
+    texts: list[Any] = []
+    floats: list[np.ndarray | None] = []
+    for k, name in enumerate(values):
+        if name is None:
+            texts.append(None)
+            floats.append(None)
+            continue
+        cells = column(name)
+        if keep is not None:
+            cells = cells.filter(keep)
+        if k == 0 and cells.null_count:
+            raise _NotFast  # an empty close: the row path names it
+        as_floats = pc.cast(cells, pa.float64()).to_numpy(zero_copy_only=False)
+        finite = np.isfinite(as_floats)
+        if not finite.all() and (k == 0 or (~finite & ~np.isnan(as_floats)).any()):
+            raise _NotFast  # inf, or an overflow: the row path decides
+        texts.append(cells)
+        floats.append(as_floats)
+    bars = ColumnarBars(ordinals, texts, floats)
+    return _Parsed(bars, lines, skipped)
+
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
 # --- files ---------------------------------------------------------------------------------
 
 def _read_csv(path: Path, fmt: str, column_map: ColumnMap | None) -> tuple[_Parsed, _Layout]:
@@ -426,7 +569,8 @@ def read_series(path: Path | str, *, series_id: SeriesId, fmt: str = "auto", cal
         if fmt == "parquet" or (fmt == "auto" and path.suffix.lower() in PARQUET_SUFFIXES):
             parsed, layout = _read_parquet(path, column_map)
         else:
-            parsed, layout = _read_csv(path, fmt, column_map)
+            fast = _read_csv_columnar(path, fmt, column_map)
+            parsed, layout = fast if fast is not None else _read_csv(path, fmt, column_map)
     finally:
         if collecting:
             gc.enable()
@@ -445,4 +589,5 @@ def read_series(path: Path | str, *, series_id: SeriesId, fmt: str = "auto", cal
         warnings = (Finding(MISSING_VALUE, Severity.WARNING, f"{series_id} {file}",
                             f"{count} rows without a value ('.' or empty) skipped, first on line "
                             f"{parsed.skipped_lines[0]}", None, str(count)), *warnings)
-    return Series(series_id, tuple(parsed.bars), source, cal.name, currency, warnings)
+    bars = parsed.bars if isinstance(parsed.bars, ColumnarBars) else tuple(parsed.bars)
+    return Series(series_id, bars, source, cal.name, currency, warnings)

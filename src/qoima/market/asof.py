@@ -71,18 +71,19 @@ class AsOfIndex:
         for s in series_list:
             if s.id in tracks:
                 raise InvalidInput(f"series {s.id} given twice", field="series")
-            ordinal_list = tuple(bar.day.toordinal() for bar in s.bars)
+            bars = tuple(s.bars)  # ColumnarBars from the file readers: built once, here
+            ordinal_list = tuple(bar.day.toordinal() for bar in bars)
             ordinals = np.array(ordinal_list, dtype=np.int64)
             if ordinals.size > 1 and not bool(np.all(np.diff(ordinals) > 0)):
                 raise InvalidInput(f"series {s.id}: bars must be in ascending date order "
                                    f"with unique dates", field="bars")
-            closes = np.array([float(bar.close) for bar in s.bars], dtype=np.float64)
+            closes = np.array([float(bar.close) for bar in bars], dtype=np.float64)
             ordinals.setflags(write=False)
             closes.setflags(write=False)
-            bar_table = np.empty(len(s.bars) + 1, dtype=object)
-            bar_table[1:] = s.bars
+            bar_table = np.empty(len(bars) + 1, dtype=object)
+            bar_table[1:] = bars
             bar_table.setflags(write=False)
-            tracks[s.id] = _Track(ordinals, ordinal_list, s.bars, closes, bar_table)
+            tracks[s.id] = _Track(ordinals, ordinal_list, bars, closes, bar_table)
             by_code.setdefault(s.id.code, []).append(s.id)
         return cls(tracks, {code: tuple(ids) for code, ids in by_code.items()})
 
