@@ -219,3 +219,59 @@ def test_fetch_offline_fails_fast_and_stores_nothing(
     code, _, err = run(capsys, "--dir", str(workspace), "data", "fetch", "BTC", "--since",
                        "2024-01-01", "--provider", "nope")
     assert code == 1 and "unknown provider(s) nope" in err
+
+
+def test_column_map_from_the_command_line(capsys: pytest.CaptureFixture[str],
+                                          workspace: Path, tmp_path: Path) -> None:
+    prices = write(tmp_path / "aix.csv",
+                   "Trade Date,Px Last\n02.01.2024,10.5\n03.01.2024,10.75\n")
+    code, out, err = run(capsys, "--dir", str(workspace), "data", "import", str(prices),
+                         "--map", "date=Trade Date,close=Px Last,date_format=%d.%m.%Y",
+                         "--series", "price:AIX-BTC", "--calendar", "aix", "--json")
+    assert code == 0, err
+    assert json.loads(out)["imported"][0]["bars"] == 2
+    shown = json.loads(run(capsys, "--dir", str(workspace), "data", "show", "AIX-BTC",
+                           "--json")[1])
+    assert (shown["calendar"], [b["close"] for b in shown["bars"]]) == ("aix",
+                                                                         ["10.5", "10.75"])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--map", "date"], "is not FIELD=COLUMN"),
+    (["--map", "day=Date,close=Px"], "day"),
+    (["--series", "price:X", "SECOND"], "--series names one file's series"),
+])
+def test_bad_import_options_are_usage_errors(capsys: pytest.CaptureFixture[str],
+                                             workspace: Path, tmp_path: Path,
+                                             args: list[str], message: str) -> None:
+    first = write(tmp_path / "IBIT.csv", GOOD)
+    second = write(tmp_path / "FBTC.csv", GOOD)
+    args = [str(second) if a == "SECOND" else a for a in args]
+    code, _, err = run(capsys, "--dir", str(workspace), "data", "import", str(first), *args)
+    assert code == 2
+    assert message in err
+
+
+def test_show_of_an_unknown_series_is_one_clear_line(capsys: pytest.CaptureFixture[str],
+                                                     workspace: Path) -> None:
+    code, _, err = run(capsys, "--dir", str(workspace), "data", "show", "rate:NOPE")
+    assert code == 1
+    assert "no stored series rate:NOPE" in err
+
+
+def test_a_provider_answer_that_fails_validation_stores_nothing(
+        capsys: pytest.CaptureFixture[str], workspace: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    class Negative(_FakeSource):
+        def fetch(self, series_id: SeriesId, since: date, until: date) -> Series:
+            good = super().fetch(series_id, since, until)
+            bars = (*good.bars[:2], Bar(good.bars[2].day, Decimal(-1)), *good.bars[3:])
+            return Series(series_id, bars, self.name, "crypto", "USD")
+
+    monkeypatch.setattr(sources, "PROVIDERS", {"bad": lambda _: Negative("bad")})
+    code, _, err = run(capsys, "--dir", str(workspace), "data", "fetch", "BTC", "--since",
+                       "2024-01-01", "--until", "2024-01-05", "--provider", "bad", "--no-cache")
+    assert code == 1
+    assert "price:BTC from bad" in err and "close" in err
+    with sqlite3.connect(workspace / "qoima.db") as db:
+        assert db.execute("SELECT count(*) FROM prices").fetchone() == (0,)

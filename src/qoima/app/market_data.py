@@ -18,7 +18,7 @@ from qoima.domain.enums import Severity
 from qoima.domain.errors import Conflict, NotFound
 from qoima.domain.findings import Finding
 from qoima.market.calendars import get_calendar
-from qoima.market.quality import average_daily_volume, check_series
+from qoima.market.quality import average_daily_volume, check_series, validated
 from qoima.market.series import (
     EtfFacts,
     Series,
@@ -27,6 +27,7 @@ from qoima.market.series import (
     SeriesKind,
     bars_hash,
 )
+from qoima.market.sources import PriceSource
 
 #: Sessions of its own calendar a series may lag ``as_of`` before ``data check`` says so.
 STALE_AFTER_SESSIONS = 3
@@ -93,6 +94,20 @@ class MarketDataService:
                 outcomes.append(outcome)
             return outcomes
         return in_write_unit(self._units, work)
+
+    def fetch(self, source: PriceSource, ids: Sequence[SeriesId], since: date, until: date,
+              *, actor: str, progress: Callable[[SeriesId], None] | None = None
+              ) -> tuple[list[Series], list[ImportOutcome]]:
+        """Fetch every series from ``source``, validate each like a file (an error stops
+        everything before anything is stored), then store them all in one unit of work."""
+        fetched = []
+        for series_id in ids:
+            if progress is not None:
+                progress(series_id)
+            fetched.append(validated(source.fetch(series_id, since, until)))
+        outcomes = self.import_series(fetched, actor=actor,
+                                      origin=f"fetch {source.name} {since}..{until}")
+        return fetched, outcomes
 
     def import_etf_facts(self, facts: Sequence[EtfFacts], *, actor: str, origin: str) -> int:
         def work(uow: UnitOfWork) -> int:

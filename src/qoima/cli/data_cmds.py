@@ -16,7 +16,7 @@ from qoima.adapters.series_naming import guess_series
 from qoima.bootstrap.sources import PROVIDERS, market_source
 from qoima.cli.context import state
 from qoima.cli.render import console, print_json, table
-from qoima.market.quality import DEFAULT_LIMITS, validated
+from qoima.market.quality import DEFAULT_LIMITS
 from qoima.market.series import Series, SeriesId, SeriesInfo, SeriesKind
 
 data_app = typer.Typer(no_args_is_help=True,
@@ -256,19 +256,18 @@ def fetch(
     ids = [SeriesId.parse(s) for s in symbols]
     cli = state(ctx)
     reserve = cli.reserve()
-    cache = None if no_cache else _cache_directory(reserve.location)
+    cache = None if no_cache else _cache_directory(reserve.location, cli.settings.home)
     source = market_source(cache, [p.strip() for p in providers.split(",") if p.strip()],
                            cli.settings)
-    fetched: list[Series] = []
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("fetching", total=len(ids))
-        for series_id in ids:
-            progress.update(task, description=f"fetching {series_id}")
-            fetched.append(validated(source.fetch(series_id, first, last)))
-            progress.advance(task)
-        progress.update(task, description="storing")
-        outcomes = reserve.market_data.import_series(
-            fetched, actor=cli.actor, origin=f"fetch {providers} {first}..{last}")
+
+        def step(series_id: SeriesId) -> None:
+            progress.update(task, completed=ids.index(series_id),
+                            description=f"fetching {series_id}")
+
+        fetched, outcomes = reserve.market_data.fetch(source, ids, first, last,
+                                                      actor=cli.actor, progress=step)
     if json:
         print_json({"imported": outcomes, "sources": {str(s.id): s.source for s in fetched},
                     "warnings": {str(s.id): s.warnings for s in fetched if s.warnings}})
@@ -280,7 +279,8 @@ def fetch(
           str(o.last_date), str(o.warnings)] for o, s in zip(outcomes, fetched, strict=True)]))
 
 
-def _cache_directory(location: str) -> Path:
-    """``cache/market`` in the workspace; PostgreSQL workspaces cache in QOIMA_HOME."""
+def _cache_directory(location: str, home: Path) -> Path:
+    """``cache/market`` in the workspace directory; with PostgreSQL (no directory) in
+    ``QOIMA_HOME``."""
     workspace = Path(location)
-    return (workspace if workspace.is_dir() else Path()) / "cache" / "market"
+    return (workspace if workspace.is_dir() else home) / "cache" / "market"

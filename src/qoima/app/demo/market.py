@@ -45,14 +45,6 @@ HEDGE_FUND_BETA = {"hf-a": 0.03, "hf-b": 0.45, "hf-c": 0.30, "hf-d": 0.15, "hf-e
 VENTURE_BETA = 0.6
 
 
-def business_days(start: date, end: date) -> Iterator[date]:
-    day = start
-    while day <= end:
-        if day.weekday() < 5:
-            yield day
-        day += timedelta(days=1)
-
-
 def calendar_days(start: date, end: date) -> Iterator[date]:
     day = start
     while day <= end:
