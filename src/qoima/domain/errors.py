@@ -122,3 +122,25 @@ class TransientConflict(StorageError):
     """Another writer won a race (serialization failure); the unit of work may be retried."""
 
     code = "transient_conflict"
+
+
+class RiskError(QoimaError):
+    """A risk computation cannot give a meaningful number (never a NaN in a report)."""
+
+    code = "risk_error"
+
+
+class InsufficientHistory(RiskError, InvalidInput):
+    """Fewer observations than the window or model needs."""
+
+    code = "insufficient_history"
+
+
+class DegenerateSeries(RiskError, InvalidInput):
+    """A constant series, or one with NaNs inside the window: the measure is undefined."""
+
+    code = "degenerate_series"
+
+
+class UnknownScenario(RiskError, NotFound):
+    code = "unknown_scenario"
