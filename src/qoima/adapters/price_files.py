@@ -2,8 +2,9 @@
 
 Prices: ``instrument,date,price[,currency][,source]``. FX: ``base,quote,date,rate[,source]``
 (one ``base`` buys ``rate`` ``quote``: USD,KZT,2026-01-05,512.30). ETF facts:
-``instrument,date,underlying,units_per_share,expense_ratio[,source]``. Every row is checked
-before anything is stored. Full OHLCV histories go through ``market_files``.
+``instrument,date,underlying,units_per_share,expense_ratio[,source]``. FOMC rate decisions:
+``date,change_bps,upper_bound_pct`` (the Fed's published decisions, holds included). Every row
+is checked before anything is stored. Full OHLCV histories go through ``market_files``.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
-from qoima.adapters.fields import parse_amount, parse_date
+from qoima.adapters.fields import parse_amount, parse_date, parse_int
 from qoima.domain.errors import InvalidInput, Origin, QoimaError
 from qoima.market.quotes import FxQuote, PriceQuote
 from qoima.market.series import EtfFacts
+from qoima.risk.events import FomcDecision
 
 T = TypeVar("T")
 PRICE_COLUMNS = ("instrument", "date", "price", "currency", "source")
 FX_COLUMNS = ("base", "quote", "date", "rate", "source")
+FOMC_COLUMNS = ("date", "change_bps", "upper_bound_pct")
 ETF_COLUMNS = ("instrument", "date", "underlying", "units_per_share", "expense_ratio",
                "source")
 
@@ -60,6 +63,23 @@ def read_etf_facts(path: Path, *, default_source: str) -> list[EtfFacts]:
     facts = list(_rows(path, ETF_COLUMNS, ETF_COLUMNS[:5], build))
     _no_duplicates(path, [(f.instrument_code, f.as_of_date) for f in facts])
     return facts
+
+
+def read_fomc_decisions(path: Path) -> list[FomcDecision]:
+    """Decisions in ascending date order; a date out of order or twice is refused."""
+    def build(row: dict[str, str], origin: Origin) -> FomcDecision:
+        upper = parse_amount(row["upper_bound_pct"], origin=origin, field="upper_bound_pct")
+        assert upper is not None
+        return FomcDecision(parse_date(row["date"], origin=origin, field="date"),
+                            parse_int(row["change_bps"], origin=origin, field="change_bps"),
+                            float(upper))
+    decisions = list(_rows(path, FOMC_COLUMNS, FOMC_COLUMNS, build))
+    for index in range(1, len(decisions)):
+        if decisions[index].date <= decisions[index - 1].date:
+            raise InvalidInput(f"dates must ascend: {decisions[index].date} after "
+                               f"{decisions[index - 1].date}",
+                               origin=Origin(str(path), index + 2), field="date")
+    return decisions
 
 
 def _rows(path: Path, columns: tuple[str, ...], required: tuple[str, ...],
