@@ -62,5 +62,23 @@ class Provenance:
 
     @property
     def parameters_hash(self) -> str:
-        return content_hash({"method": self.method, "parameters": dict(self.parameters),
+        return content_hash({"method": self.method, "parameters": _hashable(self.parameters),
                              "seed": self.seed})
+
+
+def _hashable(value: Any) -> Any:
+    """Floats (and NumPy scalars/arrays) as their shortest round-trip text: canonical JSON
+    refuses floats on purpose, since money must never be one."""
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, float | np.floating):
+        return repr(float(value))
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.ndarray):
+        return [_hashable(v) for v in value.tolist()]
+    if isinstance(value, Mapping):
+        return {str(k): _hashable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_hashable(v) for v in value]
+    return value
