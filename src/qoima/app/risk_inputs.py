@@ -40,7 +40,7 @@ class HistorySettings:
     max_stale_sessions: int = 3
     #: factor name -> stored series id text, when they differ ("XAU": "price:GOLD").
     factor_series: Mapping[str, str] = field(default_factory=dict)
-    extra_factors: tuple[str, ...] = ()
+    extra_factors: tuple[str, ...] = ("DFEDTARU",)  # the target rate: Fed decisions
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     actor: str | None = None
     coingecko_api_key: str | None = None  # a CoinGecko demo key; without it, the public API
+    #: Where Monte Carlo, stress grids and backtests run: "numpy" (in-process) or "dask".
+    engine: str = "numpy"
+    dask_scheduler: str | None = None  # tcp://host:8786; without it a LocalCluster is started
 
     def resolved_url(self, workspace: Path | None = None) -> str:
         if self.database_url:

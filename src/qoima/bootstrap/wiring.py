@@ -10,6 +10,7 @@ from typing import Any
 from qoima.app.audit_trail import AuditService
 from qoima.app.book import BookService
 from qoima.app.market_data import MarketDataService
+from qoima.app.risk import RiskService
 from qoima.app.valuation import ValuationService
 from qoima.bootstrap.settings import DB_FILE, Settings
 from qoima.domain.errors import ConfigurationError
@@ -32,6 +33,7 @@ class Reserve:
     valuation: ValuationService
     audit: AuditService
     market_data: MarketDataService
+    risk: RiskService
     location: str
 
     @property
@@ -78,5 +80,7 @@ def open_reserve(*, workspace: Path | None = None, database_url: str | None = No
 def wire(database: Database, location: str = "") -> Reserve:
     units = database.units
     clock = SystemClock()
-    return Reserve(database, units, BookService(units, clock), ValuationService(units),
-                   AuditService(units, clock), MarketDataService(units, clock), location)
+    valuation = ValuationService(units)
+    return Reserve(database, units, BookService(units, clock), valuation,
+                   AuditService(units, clock), MarketDataService(units, clock),
+                   RiskService(units, valuation), location)

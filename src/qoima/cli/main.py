@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from qoima import __version__
-from qoima.cli import audit_cmds, book_cmds, data_cmds, demo_cmd, valuation_cmds
+from qoima.cli import audit_cmds, book_cmds, data_cmds, demo_cmd, risk_cmds, valuation_cmds
 from qoima.cli.context import CliState, state
 from qoima.cli.render import console, errors
 from qoima.domain.errors import QoimaError
@@ -56,6 +56,8 @@ app.add_typer(book_cmds.entries_app, name="entries")
 app.add_typer(book_cmds.market_app, name="market")
 app.add_typer(data_cmds.data_app, name="data")
 app.add_typer(audit_cmds.audit_app, name="audit")
+app.add_typer(risk_cmds.risk_app, name="risk")
+app.add_typer(risk_cmds.stress_app, name="stress")
 
 
 def main(argv: list[str] | None = None) -> int:
