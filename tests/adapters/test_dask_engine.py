@@ -58,3 +58,18 @@ def test_connect_closes_only_its_client() -> None:
             assert engine.map(_square, [3, 4]) == [9, 16]
         assert engine.client.status == "closed"
         assert cluster.status.name == "running"
+
+
+def test_backtest_grid_on_dask_equals_in_process(engine: DaskEngine) -> None:
+    from qoima.risk.backtest import backtest_grid, backtest_rolling_historical
+
+    rng = np.random.default_rng(3)
+    series = {"a": (rng.standard_t(4, 400) * 0.02, None), "b": (rng.normal(0, 0.01, 400), None)}
+    local = backtest_grid(series, [100, 250], [0.95, 0.99])
+    distributed = backtest_grid(series, [100, 250], [0.95, 0.99], engine=engine)
+    assert [(b.series, b.n_obs, b.level) for b in local] == [
+        (name, 400 - w, lv) for name in ("a", "b") for w in (100, 250) for lv in (0.95, 0.99)]
+    assert [(b.n_exceedances, b.kupiec.statistic, b.zone) for b in local] == [
+        (b.n_exceedances, b.kupiec.statistic, b.zone) for b in distributed]
+    direct = backtest_rolling_historical(series["b"][0], 250, 0.99)
+    assert local[-1].exceedance_indices == direct.exceedance_indices

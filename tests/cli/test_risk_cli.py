@@ -149,6 +149,12 @@ def test_backtest_of_a_factor_and_of_a_scope(demo: Path) -> None:
     assert len(btc["exceedance_dates"]) == btc["exceedances"]
     total = cli_json("--dir", str(demo), "risk", "backtest", "--window", "120")
     assert total["series"] == "total"
+    grid = cli_json("--dir", str(demo), "risk", "backtest", "--scope", "BTC", "--window", "100",
+                    "--window", "120", "--level", "0.95", "--level", "0.99")
+    assert [(b["method"].rsplit(".", 1)[-1], b["level"]) for b in grid] == [
+        ("rolling-historical-100", 0.95), ("rolling-historical-100", 0.99),
+        ("rolling-historical-120", 0.95), ("rolling-historical-120", 0.99)]
+    assert grid[0]["exceedances"] == btc["exceedances"]
 
 
 def test_stress_commands(demo: Path, report: dict[str, Any]) -> None:
@@ -169,6 +175,7 @@ def test_stress_commands(demo: Path, report: dict[str, Any]) -> None:
     (("risk", "var", "--as-of", "2024-13-01"), 2, "--as-of"),
     (("stress", "run", "--scenario", "alien-invasion"), 1, "covid-2020"),
     (("risk", "backtest", "--scope", "XYZ"), 1, "neither a scope"),
+    (("risk", "backtest", "--scope", "BTC", "--window", "60"), 1, "too short"),
     (("risk", "report", "--as-of", "2020-01-01"), 1, "error"),
 ])
 def test_bad_input_is_one_clear_line(demo: Path, args: tuple[str, ...], code: int,

@@ -24,7 +24,7 @@ from qoima.market.quality import average_daily_volume
 from qoima.market.series import SeriesKind
 from qoima.risk.adequacy import AraInputs
 from qoima.risk.assessment import AssessmentInputs, AssessmentSettings, RiskAssessment, assess
-from qoima.risk.backtest import VarBacktest, backtest_rolling_historical
+from qoima.risk.backtest import VarBacktest, backtest_grid
 from qoima.risk.engine import ComputeEngine
 from qoima.risk.events import FomcDecision, decisions_from_target_rate
 from qoima.risk.exposures import ExposureMap, map_exposures
@@ -115,9 +115,10 @@ class RiskService:
                                history=_real_history(inputs),
                                total_reserves_usd=_total_reserves(inputs))
 
-    def backtest(self, as_of: date, *, scope: str = TOTAL, window: int, level: float,
-                 start: date | None = None, history: HistorySettings | None = None
-                 ) -> VarBacktest:
+    def backtest(self, as_of: date, *, scope: str = TOTAL, windows: Sequence[int],
+                 levels: Sequence[float], start: date | None = None,
+                 history: HistorySettings | None = None,
+                 engine: ComputeEngine | None = None) -> tuple[VarBacktest, ...]:
         """Rolling historical VaR of a scope's P&L on today's holdings, or of one factor's
         returns when ``scope`` names a factor series (``BTC``, ``IBIT``)."""
         _, mapped = self.exposures(as_of, history)
@@ -141,14 +142,19 @@ class RiskService:
         else:
             raise NotFound(f"{scope!r} is neither a scope ({', '.join(scopes)}) nor a factor "
                            f"with history ({', '.join(full.names)})", field="scope")
-        return backtest_rolling_historical(series, window, level, dates=dates, series=scope)
+        return backtest_grid({scope: (series, dates)}, windows, levels, engine=engine)
 
     def _assessment_inputs(self, inputs: RiskInputs, mapped: ExposureMap,
                            request: RiskRequest) -> AssessmentInputs:
         decisions = request.decisions
         if decisions is None:
             decisions = _decisions_from_series(inputs)
+        pending = map_exposures(inputs.snapshot.pending_positions, inputs.instruments,
+                                inputs.history, as_of=inputs.snapshot.as_of_date,
+                                usd_kzt=inputs.usd_kzt, etf_facts=inputs.etf_facts).book
+        chains = {code: i.chain for code, i in inputs.instruments.items() if i.chain}
         return AssessmentInputs(
+            pending=pending, token_chains=chains,
             usd_kzt=inputs.usd_kzt, total_reserves_usd=_total_reserves(inputs),
             price_history=_real_history(inputs), scenarios=request.scenarios,
             decisions=decisions, market=_market_liquidity(inputs, mapped), ara=request.ara,
@@ -198,13 +204,15 @@ def _decisions_from_series(inputs: RiskInputs) -> list[FomcDecision]:
 
 
 def _market_liquidity(inputs: RiskInputs, mapped: ExposureMap) -> Mapping[str, MarketLiquidity]:
+    """Depth of every held or seized instrument with stored volumes: 20-session ADV, the
+    valuation price, a typical half-spread and the last 60 periods' volatility."""
     market: dict[str, MarketLiquidity] = {}
     as_of = inputs.snapshot.as_of_date
-    prices = {p.instrument_code: p.price for p in inputs.snapshot.positions if p.price}
-    for position in mapped.book.positions:
-        code = position.instrument_code
+    valued = (*inputs.snapshot.positions, *inputs.snapshot.pending_positions)
+    prices = {p.instrument_code: p.price for p in valued if p.price}
+    for code, kind in sorted({(p.instrument_code, p.instrument_kind) for p in valued}):
         series, price = inputs.series.get(code), prices.get(code)
-        if series is None or price is None or code in market:
+        if series is None or price is None:
             continue
         adv = average_daily_volume(series.bars, as_of)
         if adv is None or adv <= 0:
@@ -212,7 +220,7 @@ def _market_liquidity(inputs: RiskInputs, mapped: ExposureMap) -> Mapping[str, M
         column = mapped.history.column(code) if mapped.history.has(code) else np.array([])
         recent = column[np.isfinite(column)][-60:]
         market[code] = MarketLiquidity(
-            float(adv), float(price), HALF_SPREAD.get(position.instrument_kind, 0.001),
+            float(adv), float(price), HALF_SPREAD.get(kind, 0.001),
             daily_volatility=float(recent.std(ddof=1)) if len(recent) > 2 else 0.0)
     return market
 

@@ -220,11 +220,14 @@ def backtest(ctx: typer.Context, as_of: AsOf = None,
              scope: Annotated[str, typer.Option(
                  "--scope", help="total, digital-assets, a vehicle, or a factor series such as "
                  "BTC or IBIT.")] = TOTAL,
-             window: Annotated[int, typer.Option(
-                 "--window", help="Rolling window of the historical VaR.")] = 250,
-             level: Annotated[float, typer.Option("--level")] = 0.99,
+             window: Annotated[list[int] | None, typer.Option(
+                 "--window", help="Rolling window of the historical VaR (repeatable; "
+                 "default 250).")] = None,
+             level: Annotated[list[float] | None, typer.Option(
+                 "--level", help="Confidence level (repeatable; default 0.99).")] = None,
              start: Annotated[str | None, typer.Option("--from", help="First date YYYY-MM-DD.")
-                              ] = None, json: Json = False) -> None:
+                              ] = None, engine: Engine = None, scheduler: Scheduler = None,
+             json: Json = False) -> None:
     """Backtest rolling historical VaR: exceedances, Kupiec, Christoffersen, Basel zone."""
     day = _as_of(ctx, as_of)
     first = None
@@ -233,12 +236,20 @@ def backtest(ctx: typer.Context, as_of: AsOf = None,
             first = date.fromisoformat(start)
         except ValueError:
             raise typer.BadParameter(f"{start!r} is not a date", param_hint="--from") from None
-    result = state(ctx).reserve().risk.backtest(day, scope=scope, window=window,
-                                                level=_levels([level])[0], start=first)
+    windows = window or [250]
+    if any(w < 1 for w in windows):
+        raise typer.BadParameter("a window is a whole number of periods >= 1",
+                                 param_hint="--window")
+    with compute_engine(engine, scheduler, state(ctx).settings) as chosen:
+        results = state(ctx).reserve().risk.backtest(
+            day, scope=scope, windows=windows, levels=_levels(level or [0.99]), start=first,
+            engine=chosen)
     if json:
-        print_json(backtest_summary(result))
+        summaries = [backtest_summary(r) for r in results]
+        print_json(summaries[0] if len(summaries) == 1 else summaries)
         return
-    print_backtest(console, result)
+    for result in results:
+        print_backtest(console, result)
 
 
 @stress_app.command("list")

@@ -50,7 +50,8 @@ def stress_summary(results: Iterable[StressResult]) -> list[dict[str, Any]]:
 
 
 def backtest_summary(result: VarBacktest) -> dict[str, Any]:
-    return {"series": result.series, "level": result.level, "n_obs": result.n_obs,
+    return {"series": result.series, "method": result.provenance.method,
+            "level": result.level, "n_obs": result.n_obs,
             "exceedances": result.n_exceedances,
             "expected": _r(result.expected_exceedances, 3), "zone": str(result.zone),
             "kupiec": {"statistic": _r(result.kupiec.statistic, 6),
@@ -156,7 +157,7 @@ def print_stress(console: Console, grid: StressGrid, title: str = "Stress scenar
 
 
 def print_backtest(console: Console, b: VarBacktest) -> None:
-    console.print(table(f"VaR backtest: {b.series} at {b.level:.0%}", [
+    console.print(table(f"VaR backtest: {b.series} at {b.level:.0%} ({b.provenance.method})", [
         ("observations", "r"), ("exceedances", "r"), ("expected", "r"), ("zone", "l"),
         ("Kupiec p", "r"), ("independence p", "r"), ("cond. coverage p", "r")], [[
             str(b.n_obs), str(b.n_exceedances), f"{b.expected_exceedances:.1f}", str(b.zone),

@@ -46,9 +46,16 @@ from qoima.risk.liquidity import (
     liquidity_adjusted_var,
     liquidity_profile,
 )
+from qoima.risk.operational import (
+    OperationalResult,
+    chain_halt,
+    custodian_failure,
+    etf_halt,
+    forced_sale,
+)
 from qoima.risk.panel import ReturnsPanel
 from qoima.risk.performance import PerformanceStats, performance_table
-from qoima.risk.positions import USD_KZT
+from qoima.risk.positions import USD_KZT, RiskBook
 from qoima.risk.provenance import Provenance
 from qoima.risk.regimes import RegimeResult, VolatilityState, classify_regimes, volatility_state
 from qoima.risk.scenarios import BUILTIN_SCENARIOS, PriceHistory, Scenario
@@ -89,6 +96,13 @@ class AssessmentSettings:
     backtest_window: int = 250
     reverse_loss_share: float = 0.005  # reverse stress: a loss of 0.5 % of total reserves
     participation: float = 0.10  # share of ADV a liquidation may take per day
+    custodian_frozen_days: int = 90  # operational: the largest crypto custodian fails
+    custodian_haircut: float = 0.10
+    etf_halt_days: int = 5
+    etf_reopen_discount: float = 0.10
+    chain: str = "bitcoin"
+    chain_halt_days: int = 7
+    thin_market_depth: float = 0.25  # forced sale of seized coins: market at 25 % of its ADV
     sleeve_vehicles: tuple[str, ...] = ()
     reserve_vehicles: tuple[str, ...] = ()
     legal_hold_vehicles: tuple[str, ...] = ()
@@ -116,6 +130,7 @@ class RiskAssessment:
     reverse: ReverseStressResult | None
     liquidity: LiquidityProfile | None
     lvar: LiquidityAdjustedVaR | None
+    operational: tuple[OperationalResult, ...]
     adequacy: AraReport | None
     findings: tuple[Finding, ...]
     provenance: Provenance
@@ -141,6 +156,8 @@ class AssessmentInputs:
     market: Mapping[str, MarketLiquidity] = field(default_factory=dict)
     ara: AraInputs | None = None
     reverse_loss_limit_usd: float | None = None
+    pending: RiskBook | None = None  # seized assets awaiting forfeiture (not reserve assets)
+    token_chains: Mapping[str, str] = field(default_factory=dict)
 
 
 def assess(exposures: ExposureMap, inputs: AssessmentInputs | None = None,
@@ -213,8 +230,10 @@ def assess(exposures: ExposureMap, inputs: AssessmentInputs | None = None,
         total_reserves_usd=total_reserves))
     limit = inputs.reverse_loss_limit_usd or settings.reverse_loss_share * total_reserves
     reverse = run.section("reverse stress", lambda: reverse_stress(book, limit))
+    held = inputs.pending.positions if inputs.pending else ()
     liquidity = run.section("liquidity ladder", lambda: liquidity_profile(
-        book, inputs.market, participation=settings.participation,
+        RiskBook(book.as_of_date, (*book.positions, *held), book.usd_kzt), inputs.market,
+        participation=settings.participation,
         legal_hold_vehicles=settings.legal_hold_vehicles))
     lvar = None
     base = next((r for r in rows if (r.scope, r.method, r.level, r.horizon_days, r.currency)
@@ -222,6 +241,8 @@ def assess(exposures: ExposureMap, inputs: AssessmentInputs | None = None,
     if base is not None:
         lvar = run.section("liquidity-adjusted VaR", lambda: liquidity_adjusted_var(
             book, base.var, inputs.market, participation=settings.participation))
+    operational = run.section("operational scenarios", lambda: _operational(
+        book, inputs, settings)) or ()
     adequacy = None
     if inputs.ara is not None:
         sleeve = sum(p.value_usd for p in book.positions
@@ -245,7 +266,7 @@ def assess(exposures: ExposureMap, inputs: AssessmentInputs | None = None,
         regime=regime, volatility=volatility, correlations=correlations, rolling=rolling,
         conditional=conditional, fed=fed, performance=tuple(performance),
         backtests=tuple(backtests), stress=stress, reverse=reverse, liquidity=liquidity,
-        lvar=lvar, adequacy=adequacy, findings=findings,
+        lvar=lvar, operational=tuple(operational), adequacy=adequacy, findings=findings,
         provenance=Provenance("risk.assessment", exposures.provenance.inputs_hash,
                               _settings_dict(settings), seed=settings.seed,
                               warnings=findings))
@@ -356,6 +377,30 @@ def _performance(history: FactorHistory, scopes: Sequence[Scope],
             results.extend(performance_table(column[keep][:, None],
                                              periods_per_year=history.periods_per_year,
                                              dates=dates, names=[name]))
+    return tuple(results)
+
+
+def _operational(book: RiskBook, inputs: AssessmentInputs, settings: AssessmentSettings
+                 ) -> tuple[OperationalResult, ...]:
+    """Custodian failure, ETF halt, chain halt and a forced sale of seized coins."""
+    results = []
+    by_custodian: dict[str, float] = {}
+    for p in book.positions:
+        if p.crypto and p.custodian_code:
+            by_custodian[p.custodian_code] = by_custodian.get(p.custodian_code, 0.0) + p.value_usd
+    if by_custodian:
+        largest = max(sorted(by_custodian), key=lambda code: by_custodian[code])
+        results.append(custodian_failure(book, largest,
+                                         frozen_days=settings.custodian_frozen_days,
+                                         haircut=settings.custodian_haircut))
+    results.append(etf_halt(book, halt_days=settings.etf_halt_days,
+                            discount=settings.etf_reopen_discount))
+    results.append(chain_halt(book, settings.chain, token_chains=inputs.token_chains,
+                              halt_days=settings.chain_halt_days))
+    if inputs.pending is not None and inputs.pending.positions:
+        results.append(forced_sale(inputs.pending, inputs.market,
+                                   keys=[p.key for p in inputs.pending.positions],
+                                   adv_scale=settings.thin_market_depth))
     return tuple(results)
 
 

@@ -22,7 +22,7 @@ Every backtest needs ``minimum_observations(level)`` periods (``qoima.risk.measu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -33,6 +33,7 @@ from scipy import special, stats
 
 from qoima.domain.errors import InvalidInput
 from qoima.risk.checks import FloatArray, check_level, check_window
+from qoima.risk.engine import ComputeEngine, default_engine
 from qoima.risk.measures import historical_var, minimum_observations
 from qoima.risk.provenance import Provenance, array_hash
 
@@ -193,6 +194,35 @@ def backtest_rolling_historical(returns: npt.ArrayLike, window: int, level: floa
     tested_dates = None if dates is None else _tail(dates, values.shape[0], int(window))
     return backtest_var(values[int(window):], forecast, level, dates=tested_dates,
                         series=series, method=f"rolling-historical-{int(window)}")
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestTask:
+    """One backtest of a grid: a series, a rolling window and a level (picklable)."""
+
+    series: str
+    values: FloatArray
+    dates: tuple[date, ...] | None
+    window: int
+    level: float
+
+
+def run_backtest_task(task: BacktestTask) -> VarBacktest:
+    return backtest_rolling_historical(task.values, task.window, task.level, dates=task.dates,
+                                       series=task.series)
+
+
+def backtest_grid(series: Mapping[str, tuple[npt.ArrayLike, Sequence[date] | None]],
+                  windows: Sequence[int], levels: Sequence[float], *,
+                  engine: ComputeEngine | None = None) -> tuple[VarBacktest, ...]:
+    """Every series × window × level backtest, in that order, in-process or on ``engine``
+    (each backtest is deterministic, so every engine gives the same results)."""
+    tasks = [BacktestTask(name, np.asarray(values, np.float64),
+                          None if dates is None else tuple(dates), int(window),
+                          check_level(level))
+             for name, (values, dates) in series.items()
+             for window in windows for level in levels]
+    return tuple(default_engine(engine).map(run_backtest_task, tasks))
 
 
 def _tail(dates: Sequence[date], n: int, window: int) -> Sequence[date]:
