@@ -191,3 +191,25 @@ def test_dask_engine_gives_the_same_stress_numbers(demo: Path) -> None:
     distributed = cli_json("--dir", str(demo), "stress", "run", "--engine", "dask")
     assert [s["total_pnl_usd"] for s in plain["scenarios"]] == [
         s["total_pnl_usd"] for s in distributed["scenarios"]]
+
+
+def test_report_with_fed_decisions_and_reserve_adequacy(demo: Path, tmp_path: Path) -> None:
+    # the demo's target rate changes on these days; a hold between them gives every kind
+    fomc = tmp_path / "fomc.csv"
+    code, out = cli("--dir", str(demo), "data", "show", "rate:DFEDTARU", "--json")
+    assert code == 0, out
+    bars = _no_nan(out)["bars"]
+    changes = [(bars[i]["day"], float(bars[i]["close"]) - float(bars[i - 1]["close"]),
+                float(bars[i]["close"])) for i in range(1, len(bars))
+               if bars[i]["close"] != bars[i - 1]["close"]]
+    rows = [f"{day},{round(step * 100)},{level}" for day, step, level in changes]
+    fomc.write_text("date,change_bps,upper_bound_pct\n" + "\n".join(rows) + "\n")
+    result = cli_json("--dir", str(demo), "risk", "report", "--mc-scenarios", "5000",
+                      "--fomc", str(fomc), "--ara", str(ROOT / "examples" / "ara-inputs.yaml"))
+    assert result["fed"] is not None
+    adequacy = result["adequacy"]
+    labels = [x["label"] for x in adequacy["assessments"]]
+    assert len(labels) == 2 + len(result["stress"])
+    assert all(x["ratio"] > 0 and x["band"] for x in adequacy["assessments"])
+    assert result["operational"] and {o["scenario"] for o in result["operational"]} >= {
+        "custodian-failure", "etf-halt", "chain-halt", "forced-sale"}

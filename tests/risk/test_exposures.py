@@ -87,6 +87,7 @@ def test_etf_maps_to_its_underlying_with_tracking_measured() -> None:
     assert ibit.loadings == (FactorLoading("BTC", 1.0),)
     assert ibit.residual == "IBIT:resid"
     assert ibit.tracking_error_annual == pytest.approx(0.0005 * np.sqrt(252), rel=0.15)
+    assert ibit.units_per_share == pytest.approx(0.000568)
     fresh = result.estimate("NEWETF")
     assert fresh.residual is None and fresh.loadings == (FactorLoading("BTC", 1.0),)
     assert any(f.subject == "NEWETF" for f in result.findings)

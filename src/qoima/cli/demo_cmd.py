@@ -61,4 +61,4 @@ def demo(ctx: typer.Context,
                   f"already present, {loaded.created_reference} reference records created.")
     console.print(f"Workspace: {reserve.location}\nEntries (YAML, re-postable): {entries_file}\n"
                   f"Try: qoima --dir {directory} nav --currency KZT | holdings --vehicle "
-                  "state-fund | audit verify")
+                  "state-fund | audit verify | risk report | stress run --scenario ftx-2022")

@@ -168,6 +168,29 @@ def _print_report(a: RiskAssessment) -> None:
                 else f"BTC {pct(a.reverse.btc_move, 1)}")
         console.print(f"reverse stress: loss of {money(a.reverse.loss_limit_usd)} USD "
                       f"({a.reverse.scope}): {move}")
+    if a.performance:
+        console.print(table("Performance and drawdowns (window)", [
+            ("series", "l"), ("ann. return", "r"), ("ann. vol", "r"), ("Sharpe", "r"),
+            ("Sortino", "r"), ("max drawdown", "r"), ("Calmar", "r")], [
+            [p.series, pct(p.annual_return, 1), pct(p.annual_volatility, 1),
+             f"{p.sharpe_ratio:.2f}", "—" if p.sortino_ratio is None else f"{p.sortino_ratio:.2f}",
+             pct(p.max_drawdown, 1), "—" if p.calmar_ratio is None else f"{p.calmar_ratio:.2f}"]
+            for p in a.performance]))
+    if a.operational:
+        console.print(table("Operational scenarios", [
+            ("scenario", "l"), ("loss USD", "r"), ("unavailable USD", "r"), ("positions", "r")],
+            [[o.description, money(o.total_loss_usd), money(o.total_unavailable_usd),
+              str(len(o.positions))] for o in a.operational]))
+    if a.adequacy:
+        ara = a.adequacy
+        console.print(table(f"Reserve adequacy (IMF ARA, metric {money(ara.metric.metric_usd)} "
+                            "USD)", [("case", "l"), ("reserves USD", "r"), ("ratio", "r"),
+                                     ("band", "l")],
+                            [[x.label, money(x.reserves_usd), pct(x.ratio, 0), str(x.band)]
+                             for x in (ara.before_sleeve, ara.after_sleeve,
+                                       *ara.under_stress)]))
+        for note in ara.notes:
+            console.print(f"[dim]{note}[/]", highlight=False)
     if a.liquidity:
         ladder = a.liquidity.ladder
         console.print(table("Liquidity ladder (share of value liquidatable)", [

@@ -31,6 +31,7 @@ def exposure_summary(mapped: ExposureMap) -> list[dict[str, Any]]:
              "loadings": {lo.factor: _r(lo.beta, 6) for lo in e.loadings},
              "residual": e.residual, "window": list(e.window) if e.window else None,
              "n_obs": e.n_obs, "r_squared": _r(e.r_squared, 4),
+             "units_per_share": e.units_per_share,
              "tracking_difference_annual": _r(e.tracking_difference_annual, 6),
              "tracking_error_annual": _r(e.tracking_error_annual, 6),
              "fee_drag_annual": _r(e.fee_drag_annual, 6), "note": e.note}
@@ -102,6 +103,13 @@ def assessment_summary(a: RiskAssessment) -> dict[str, Any]:
             for c in a.conditional.comparisons
             for i, e in enumerate(a.conditional.exposures)
             for j, f in enumerate(a.conditional.factors)],
+        "rolling_correlations": None if a.rolling is None else [
+            {"exposure": pair.exposure, "factor": pair.factor, "window": a.rolling.window,
+             "windows": len(pair.dates),
+             "last": _r(float(pair.correlation[-1]), 4) if len(pair.dates) else None,
+             "min": _r(float(pair.correlation.min()), 4) if len(pair.dates) else None,
+             "max": _r(float(pair.correlation.max()), 4) if len(pair.dates) else None}
+            for pair in a.rolling.pairs],
         "fed": None if a.fed is None else [
             {"asset": s.asset, "kind": str(s.kind), "events": s.n_events,
              "mean_car": _r(s.mean_car, 6), "ci": [_r(s.ci_low, 6), _r(s.ci_high, 6)],
@@ -122,6 +130,18 @@ def assessment_summary(a: RiskAssessment) -> dict[str, Any]:
             "total_share": [_r(v, 6) for v in a.liquidity.ladder.total_share]},
         "liquidity_adjusted_var": None if a.lvar is None else {
             "var_usd": _r(a.lvar.var_usd), "lvar_usd": _r(a.lvar.lvar_usd)},
+        "operational": [{"scenario": o.scenario, "description": o.description,
+                         "loss_usd": _r(o.total_loss_usd),
+                         "unavailable_usd": _r(o.total_unavailable_usd),
+                         "loss_share": _r(o.loss_share, 6),
+                         "positions": [p.key for p in o.positions]} for o in a.operational],
+        "adequacy": None if a.adequacy is None else {
+            "metric_usd": _r(a.adequacy.metric.metric_usd),
+            "assessments": [{"label": x.label, "reserves_usd": _r(x.reserves_usd),
+                             "ratio": _r(x.ratio, 4), "band": str(x.band)}
+                            for x in (a.adequacy.before_sleeve, a.adequacy.after_sleeve,
+                                      *a.adequacy.under_stress)],
+            "notes": list(a.adequacy.notes)},
         "findings": [{"rule": f.rule, "severity": str(f.severity), "subject": f.subject,
                       "message": f.message} for f in a.findings],
         "provenance": {"inputs_hash": a.provenance.inputs_hash, "seed": a.provenance.seed,

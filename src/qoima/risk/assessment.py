@@ -250,7 +250,8 @@ def assess(exposures: ExposureMap, inputs: AssessmentInputs | None = None,
         adequacy = run.section("reserve adequacy (IMF ARA)", lambda: ara_report(
             inputs.ara, sleeve_value_usd=sleeve,  # type: ignore[arg-type]
             stresses=stress.results if stress else (),
-            reserve_vehicles=settings.reserve_vehicles,
+            reserve_vehicles=[v for v in settings.reserve_vehicles
+                              if v not in settings.sleeve_vehicles],
             sleeve_vehicle=settings.sleeve_vehicles[0] if settings.sleeve_vehicles else None))
     section_notes = [*(fed.warnings if fed else ()),
                      *(regime.findings if regime else ()),

@@ -74,6 +74,7 @@ class ExposureEstimate:
     window: tuple[date, date] | None = None
     n_obs: int | None = None
     r_squared: float | None = None
+    units_per_share: float | None = None  # ETFs: underlying held per share
     tracking_difference_annual: float | None = None
     tracking_error_annual: float | None = None
     fee_drag_annual: float | None = None
@@ -234,25 +235,28 @@ class _Mapper:
             raise RiskError(f"ETF {instrument.code}: no history for its underlying {asset!r}",
                             field="factor")
         fee = float(facts.expense_ratio) if facts else None
+        units = (float(facts.units_per_share) if facts else
+                 float(instrument.underlying.units_per_share) if instrument.underlying else None)
         loadings = (FactorLoading(asset, 1.0),)
         if not self.history.has(instrument.code):
             self._note(instrument.code, f"no price history: mapped to {asset} without tracking "
                        "residual")
             return ExposureEstimate(instrument.code, "underlying", loadings,
-                                    fee_drag_annual=fee)
+                                    units_per_share=units, fee_drag_annual=fee)
         own, base = self.history.column(instrument.code), self.history.column(asset)
         ok = np.isfinite(own) & np.isfinite(base)
         if ok.sum() < self.settings.beta_min_obs:
             return ExposureEstimate(instrument.code, "underlying", loadings,
-                                    fee_drag_annual=fee, note="too little history to measure "
-                                    "tracking")
+                                    units_per_share=units, fee_drag_annual=fee,
+                                    note="too little history to measure tracking")
         tracking = tracking_difference(own[ok], base[ok], self.history.periods_per_year)
         residual = instrument.code + RESIDUAL_SUFFIX
         self.residuals[residual] = np.where(ok, own - base, np.nan)
         dates = [d for d, k in zip(self.history.dates, ok, strict=True) if k]
         return ExposureEstimate(
             instrument.code, "underlying", loadings, residual, (dates[0], dates[-1]),
-            int(ok.sum()), tracking_difference_annual=tracking.mean_difference_annual,
+            int(ok.sum()), units_per_share=units,
+            tracking_difference_annual=tracking.mean_difference_annual,
             tracking_error_annual=tracking.tracking_error_annual, fee_drag_annual=fee)
 
     def _equity(self, instrument: Instrument) -> ExposureEstimate:
