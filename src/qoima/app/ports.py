@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from qoima.app.governance_ports import OrderRepository, PolicyRepository, UserRepository
 from qoima.audit.records import AuditRecord
 from qoima.domain.reference import Account, Custodian, Instrument, Manager, Vehicle
 from qoima.ledger.entries import Entry
@@ -102,6 +103,12 @@ class UnitOfWork(Protocol):
     def market(self) -> MarketRepository: ...
     @property
     def audit(self) -> AuditRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def policies(self) -> PolicyRepository: ...
+    @property
+    def orders(self) -> OrderRepository: ...
 
     def commit(self) -> None: ...
 

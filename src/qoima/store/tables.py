@@ -225,3 +225,6 @@ audit_checkpoints = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
+
+# Users, policies, breaches and orders live in their own module, on this metadata.
+from qoima.store import governance_tables as _governance  # noqa: E402, F401

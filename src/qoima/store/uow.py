@@ -13,7 +13,10 @@ from qoima.store.audit_repo import SqlAuditRepository
 from qoima.store.engine import WRITE_OPTION
 from qoima.store.journal_repo import SqlJournalRepository
 from qoima.store.market_repo import SqlMarketRepository
+from qoima.store.order_repo import SqlOrderRepository
+from qoima.store.policy_repo import SqlPolicyRepository
 from qoima.store.reference_repo import SqlReferenceRepository
+from qoima.store.users_repo import SqlUserRepository
 
 # Any constant: every writer takes this lock first, so writes are applied one at a time.
 WRITER_LOCK_KEY = 0x716F696D61  # "qoima"
@@ -32,6 +35,9 @@ class SqlUnitOfWork:
         self.journal = SqlJournalRepository(connection)
         self.market = SqlMarketRepository(connection)
         self.audit = SqlAuditRepository(connection)
+        self.users = SqlUserRepository(connection)
+        self.policies = SqlPolicyRepository(connection)
+        self.orders = SqlOrderRepository(connection)
         self.committed = False
 
     def commit(self) -> None:
