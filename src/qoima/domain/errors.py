@@ -144,3 +144,15 @@ class DegenerateSeries(RiskError, InvalidInput):
 
 class UnknownScenario(RiskError, NotFound):
     code = "unknown_scenario"
+
+
+class Forbidden(QoimaError):
+    """The acting user lacks the permission on that vehicle (or is inactive, or is the maker)."""
+
+    code = "forbidden"
+
+
+class OrderStateError(Conflict):
+    """The order's status does not allow the action (approve a draft, fill a settled order)."""
+
+    code = "order_state"
