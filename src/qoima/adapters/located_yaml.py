@@ -63,17 +63,24 @@ def load_yaml(path: Path) -> Any:
     if size > MAX_YAML_BYTES:
         raise InvalidInput(f"file is {size} bytes; YAML input is limited to {MAX_YAML_BYTES}",
                            origin=Origin(str(path)))
-    text = path.read_text(encoding="utf-8")
+    return load_yaml_text(path.read_text(encoding="utf-8"), str(path))
+
+
+def load_yaml_text(text: str, source: str) -> Any:
+    """Parse YAML ``text`` (named ``source`` in errors), as :func:`load_yaml` does a file."""
+    if len(text.encode("utf-8")) > MAX_YAML_BYTES:
+        raise InvalidInput(f"YAML input is limited to {MAX_YAML_BYTES} bytes",
+                           origin=Origin(source))
     try:
         root = yaml.compose(text, Loader=yaml.BaseLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
         raise InvalidInput(f"not valid YAML: {getattr(error, 'problem', error)}",
-                           origin=Origin(str(path), line)) from None
+                           origin=Origin(source, line)) from None
     if root is None:
-        raise InvalidInput("file is empty", origin=Origin(str(path)))
-    return _convert(root, str(path), set())
+        raise InvalidInput("file is empty", origin=Origin(source))
+    return _convert(root, source, set())
 
 
 def _convert(node: yaml.Node, file: str, seen: set[int]) -> Any:

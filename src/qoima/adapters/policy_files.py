@@ -25,15 +25,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from qoima.adapters.fields import parse_amount, parse_date, parse_enum, parse_int
 from qoima.adapters.located_yaml import (
     MAX_YAML_BYTES,
     Mapping,
-    _convert,  # the one safe YAML-to-mapping conversion; here from text, not a path
     as_list,
     as_mapping,
+    load_yaml_text,
 )
 from qoima.domain.enums import InstrumentKind, Severity, Venue
 from qoima.domain.errors import InvalidInput, Origin, QoimaError
@@ -70,7 +68,7 @@ def read_policy(path: Path) -> InvestmentPolicy:
 def parse_policy(text: str, *, fmt: str, source: str = "<policy>") -> InvestmentPolicy:
     """Parse policy ``text`` (``fmt`` "yaml" or "toml"); ``source`` names it in errors."""
     if fmt == "yaml":
-        root = _yaml_root(text, source)
+        root = load_yaml_text(text, source)
     elif fmt == "toml":
         root = _toml_root(text, source)
     else:
@@ -232,21 +230,6 @@ def _limit(m: Mapping) -> Limit:
     cls = LIMIT_TYPES[kind]
     limit: Limit = _built(lambda: cls(id=limit_id, **values), m)
     return limit
-
-
-def _yaml_root(text: str, source: str) -> Any:
-    if len(text.encode("utf-8")) > MAX_YAML_BYTES:
-        raise InvalidInput(f"policy text is limited to {MAX_YAML_BYTES} bytes",
-                           origin=Origin(source))
-    try:
-        root = yaml.compose(text, Loader=yaml.BaseLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise InvalidInput(f"not valid YAML: {getattr(error, 'problem', error)}",
-                           origin=Origin(source, mark.line + 1 if mark else 0)) from None
-    if root is None:
-        raise InvalidInput("file is empty", origin=Origin(source))
-    return _convert(root, source, set())
 
 
 _TOML_ERROR_LINE = re.compile(r"at line (\d+)")
