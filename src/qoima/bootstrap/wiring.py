@@ -10,8 +10,12 @@ from typing import Any
 from qoima.app.audit_trail import AuditService
 from qoima.app.book import BookService
 from qoima.app.market_data import MarketDataService
+from qoima.app.orders import OrderService
+from qoima.app.policies import PolicyService
 from qoima.app.risk import RiskService
+from qoima.app.users import UserService
 from qoima.app.valuation import ValuationService
+from qoima.adapters.policy_files import parse_policy
 from qoima.bootstrap.settings import DB_FILE, Settings
 from qoima.domain.errors import ConfigurationError
 from qoima.store.database import Database
@@ -34,6 +38,9 @@ class Reserve:
     audit: AuditService
     market_data: MarketDataService
     risk: RiskService
+    users: UserService
+    policies: PolicyService
+    orders: OrderService
     location: str
 
     @property
@@ -81,6 +88,8 @@ def wire(database: Database, location: str = "") -> Reserve:
     units = database.units
     clock = SystemClock()
     valuation = ValuationService(units)
+    policies = PolicyService(units, clock, valuation, parse_policy)
     return Reserve(database, units, BookService(units, clock), valuation,
                    AuditService(units, clock), MarketDataService(units, clock),
-                   RiskService(units, valuation), location)
+                   RiskService(units, valuation), UserService(units, clock), policies,
+                   OrderService(units, clock, policies), location)

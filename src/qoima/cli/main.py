@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 
 from qoima import __version__
-from qoima.cli import audit_cmds, book_cmds, data_cmds, demo_cmd, risk_cmds, valuation_cmds
+from qoima.cli import (
+    audit_cmds,
+    book_cmds,
+    data_cmds,
+    demo_cmd,
+    order_cmds,
+    policy_cmds,
+    risk_cmds,
+    valuation_cmds,
+)
 from qoima.cli.context import CliState, state
 from qoima.cli.render import console, errors
 from qoima.domain.errors import QoimaError
@@ -58,6 +67,9 @@ app.add_typer(data_cmds.data_app, name="data")
 app.add_typer(audit_cmds.audit_app, name="audit")
 app.add_typer(risk_cmds.risk_app, name="risk")
 app.add_typer(risk_cmds.stress_app, name="stress")
+app.add_typer(policy_cmds.user_app, name="user")
+app.add_typer(policy_cmds.policy_app, name="policy")
+app.add_typer(order_cmds.order_app, name="order")
 
 
 def main(argv: list[str] | None = None) -> int:
