@@ -89,6 +89,18 @@ class OrderService:
             return order
         return in_write_unit(self._units, work)
 
+    def edit(self, order_id: str, terms: OrderTerms, *, actor: str) -> Order:
+        """New terms by the maker: back to draft; every approval is void."""
+        def work(uow: UnitOfWork) -> Order:
+            order = _load(uow, order_id)
+            _check_reference(uow, terms)
+            updated = lifecycle.edit(order, terms, load_user(uow, actor), self._clock.now())
+            uow.orders.update_order(order_to_record(updated))
+            uow.orders.clear_approvals(order_id)
+            self._audit(uow, updated, "order.edited", actor, {"terms": terms.content()})
+            return updated
+        return in_write_unit(self._units, work)
+
     def submit(self, order_id: str, *, actor: str, as_of: date | None = None) -> Order:
         def work(uow: UnitOfWork) -> Order:
             order = _load(uow, order_id)

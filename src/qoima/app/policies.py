@@ -164,7 +164,8 @@ class PolicyService:
                 raise NotFound(f"unknown vehicle {vehicle!r}", field="vehicle")
             outcomes = []
             for code in vehicles:
-                authorize(user, Permission.READ, code)
+                # recording the register is a write: the risk function's job
+                authorize(user, Permission.RISK_RUN if record else Permission.READ, code)
                 policy = self.policy_in_force(uow, code, as_of)
                 if policy is None:
                     continue

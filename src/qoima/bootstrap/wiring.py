@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from qoima.adapters.policy_files import parse_policy
 from qoima.app.audit_trail import AuditService
 from qoima.app.book import BookService
 from qoima.app.market_data import MarketDataService
@@ -15,7 +16,6 @@ from qoima.app.policies import PolicyService
 from qoima.app.risk import RiskService
 from qoima.app.users import UserService
 from qoima.app.valuation import ValuationService
-from qoima.adapters.policy_files import parse_policy
 from qoima.bootstrap.settings import DB_FILE, Settings
 from qoima.domain.errors import ConfigurationError
 from qoima.store.database import Database
