@@ -42,7 +42,7 @@ def governed_demo(reserve: Reserve) -> date:
     reserve.book.post([EntryDraft("fund-sleeve", EntryCode.TRANSFER, as_of, (
         PostingDraft("holding:fx-reserves/investment:USD@bny", Decimal("-100000000")),
         PostingDraft(f"holding:{SLEEVE}/main:USD@bny", Decimal("100000000"))))],
-        actor="loader")
+        actor="ops")
     return as_of
 
 

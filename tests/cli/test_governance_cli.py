@@ -154,3 +154,28 @@ def test_bad_order_input_is_one_clear_line(demo: Path, args: tuple[str, ...],
     assert code in (1, 2)
     assert message in out
     assert "Traceback" not in out
+
+
+def test_once_users_exist_every_write_needs_a_permitted_user(demo: Path, tmp_path: Path
+                                                            ) -> None:
+    entries = tmp_path / "entries.yaml"
+    entries.write_text(
+        "entries:\n"
+        "  - id: move-cash\n"
+        "    code: transfer\n"
+        "    date: 2026-10-30\n"
+        "    postings:\n"
+        "      - account: holding:fx-reserves/investment:USD@bny\n"
+        "        amount: '-10'\n"
+        "      - account: holding:da-sleeve/main:USD@bny\n"
+        "        amount: '10'\n")
+    code, out = cli("--dir", str(demo), "--as", "auditor", "post", str(entries))
+    assert code == 1 and "auditor" in out and "entry.post" in out
+    code, out = cli("--dir", str(demo), "--as", "auditor", "audit", "checkpoint")
+    assert code == 1 and "audit.checkpoint" in out
+    code, out = cli("--dir", str(demo), "--as", "stranger", "post", str(entries))
+    assert code == 1 and "unknown user" in out
+    assert main(["--dir", str(demo), "--as", "admin", "user", "add", "ops",
+                 "--role", "operations"]) == 0
+    code, out = cli("--dir", str(demo), "--as", "ops", "post", str(entries))
+    assert code == 0, out

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 from qoima.app.ports import Checkpoint, Clock, UnitOfWork, UnitOfWorkFactory
 from qoima.app.units import in_write_unit, record_change
+from qoima.app.users import require
 from qoima.audit.merkle import MerkleAccumulator, merkle_root
 from qoima.audit.records import ChainBreak, find_chain_break
+from qoima.domain.roles import Permission
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,7 @@ class AuditService:
     def checkpoint(self, *, actor: str) -> Checkpoint:
         """Record the Merkle root over every record so far, then audit that act."""
         def work(uow: UnitOfWork) -> Checkpoint:
+            require(uow, actor, Permission.AUDIT_CHECKPOINT)
             hashes = [bytes.fromhex(r.record_hash) for r in uow.audit.iter_records()]
             cp = uow.audit.add_checkpoint(len(hashes), merkle_root(hashes), self._clock.now())
             record_change(uow, at=cp.created_at, actor=actor, action="audit.checkpoint",

@@ -8,10 +8,12 @@ from typing import TypeVar
 
 from qoima.app.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from qoima.app.units import in_write_unit, record_change
+from qoima.app.users import require
 from qoima.domain.canonical import content_hash
 from qoima.domain.enums import AccountKind
-from qoima.domain.errors import Conflict, InvalidInput, NotFound
+from qoima.domain.errors import Conflict, InvalidInput, NotFound, QoimaError
 from qoima.domain.reference import Account, Custodian, Instrument, Manager, Vehicle
+from qoima.domain.roles import Permission
 from qoima.ledger.entries import EntryDraft, PostResult
 from qoima.ledger.journal import Journal
 from qoima.market.quotes import FxQuote, PriceQuote
@@ -47,6 +49,7 @@ class BookService:
         return in_write_unit(self._units, lambda uow: self._register(uow, data, actor))
 
     def _register(self, uow: UnitOfWork, data: ReferenceData, actor: str) -> RegisterResult:
+        require(uow, actor, Permission.REFERENCE_WRITE)
         repo = uow.reference
         outcomes = [
             *(self._add(uow, "custodian", c, repo.find_custodian, repo.add_custodian, actor)
@@ -79,7 +82,10 @@ class BookService:
         return True
 
     def open_account(self, account: Account, *, actor: str) -> bool:
-        return bool(in_write_unit(self._units, lambda uow: self._open(uow, account, actor)))
+        def work(uow: UnitOfWork) -> int:
+            require(uow, actor, Permission.REFERENCE_WRITE, [account.vehicle_code])
+            return self._open(uow, account, actor)
+        return bool(in_write_unit(self._units, work))
 
     def _open(self, uow: UnitOfWork, account: Account, actor: str) -> int:
         if uow.reference.find_account(account.code) is not None:
@@ -131,6 +137,7 @@ class BookService:
 
     def _post(self, uow: UnitOfWork, drafts: Sequence[EntryDraft], actor: str
               ) -> list[PostResult]:
+        require(uow, actor, Permission.ENTRY_POST, _vehicles_of(drafts))
         journal = Journal(uow.journal)
         results = []
         seen: dict[str, EntryDraft] = {}
@@ -154,6 +161,7 @@ class BookService:
     def add_quotes(self, prices: Sequence[PriceQuote], fx: Sequence[FxQuote], *, actor: str,
                    source_name: str) -> tuple[int, int]:
         def work(uow: UnitOfWork) -> tuple[int, int]:
+            require(uow, actor, Permission.MARKET_WRITE)
             for quote in prices:
                 if uow.reference.find_instrument(quote.instrument_code) is None:
                     raise NotFound(f"price for unknown instrument {quote.instrument_code}",
@@ -171,3 +179,17 @@ class BookService:
                           object_type="market", object_id=source_name, payload=payload)
             return added
         return in_write_unit(self._units, work)
+
+
+def _vehicles_of(drafts: Sequence[EntryDraft]) -> set[str | None]:
+    """Vehicles whose accounts the entries touch (None: only outside accounts)."""
+    found: set[str | None] = set()
+    for draft in drafts:
+        for posting in draft.postings:
+            try:
+                vehicle = Account.parse(posting.account).vehicle_code
+            except QoimaError:
+                continue  # the journal reports malformed accounts with their origin
+            if vehicle is not None:
+                found.add(vehicle)
+    return found or {None}

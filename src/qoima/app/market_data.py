@@ -14,9 +14,11 @@ from decimal import Decimal
 
 from qoima.app.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from qoima.app.units import in_write_unit, record_change
+from qoima.app.users import require
 from qoima.domain.enums import Severity
 from qoima.domain.errors import Conflict, NotFound
 from qoima.domain.findings import Finding
+from qoima.domain.roles import Permission
 from qoima.market.calendars import get_calendar
 from qoima.market.quality import average_daily_volume, check_series, validated
 from qoima.market.series import (
@@ -74,6 +76,7 @@ class MarketDataService:
             seen.add(item.id)
 
         def work(uow: UnitOfWork) -> list[ImportOutcome]:
+            require(uow, actor, Permission.MARKET_WRITE)
             at = self._clock.now()
             outcomes = []
             for item in series:
@@ -111,6 +114,7 @@ class MarketDataService:
 
     def import_etf_facts(self, facts: Sequence[EtfFacts], *, actor: str, origin: str) -> int:
         def work(uow: UnitOfWork) -> int:
+            require(uow, actor, Permission.MARKET_WRITE)
             changed = uow.market.add_etf_facts(facts)
             record_change(uow, at=self._clock.now(), actor=actor,
                           action="market.etf_facts_imported", object_type="etf_facts",

@@ -40,6 +40,7 @@ from qoima.portfolio.snapshot import PortfolioSnapshot
 OPEN_FOR_LIMITS = (OrderStatus.APPROVED, OrderStatus.PARTIALLY_EXECUTED)
 NO_POLICY = "policy.engine.no_policy"
 STALE_PRICE = "policy.engine.stale_price"
+BUYING_FROZEN = "policy.engine.buying_frozen"
 
 
 class OrderService:
@@ -203,6 +204,11 @@ class OrderService:
             snapshot = _apply(snapshot, other, inputs.instruments)
         result = evaluate(policy, policy_context(policy, snapshot, inputs, day))
         findings = list(result.findings)
+        if result.buying_frozen and order.terms.side is OrderSide.BUY:
+            findings.append(Finding(
+                BUYING_FROZEN, Severity.BLOCKING, order.vehicle_code,
+                f"a drawdown trigger requires {', '.join(result.actions)}: buying is frozen",
+                day))
         stale = _stale_price(uow, order, day, inputs.instruments)
         if stale is not None:
             findings.append(stale)

@@ -7,7 +7,7 @@ is in the audit trail.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from qoima.app.governance_ports import GrantRecord, UserRecord
 from qoima.app.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -84,3 +84,18 @@ class UserService:
     def list(self) -> list[User]:
         with self._units(write=False) as uow:
             return [to_user(r) for r in uow.users.list_users()]
+
+
+def require(uow: UnitOfWork, actor: str, permission: Permission,
+            vehicles: Iterable[str | None] = (None,)) -> None:
+    """Guard of every write outside orders and policies.
+
+    A workspace without users is in single-operator mode (a fresh install, the demo): anyone
+    may write and the audit trail names who said they acted. Once the first user exists,
+    every write needs a known, active user holding ``permission`` on each vehicle touched.
+    """
+    if not uow.users.list_users():
+        return
+    user = load_user(uow, actor)
+    for vehicle in sorted(set(vehicles), key=lambda v: v or ""):
+        authorize(user, permission, vehicle)

@@ -41,6 +41,10 @@ class Permission(StrEnum):
     RISK_RUN = "risk.run"
     CASE_WRITE = "case.write"
     USER_ADMIN = "user.admin"
+    ENTRY_POST = "entry.post"  # ledger entries outside the order flow (transfers, income)
+    MARKET_WRITE = "market.write"  # prices, FX, series, ETF facts
+    REFERENCE_WRITE = "reference.write"  # vehicles, instruments, custodians, accounts
+    AUDIT_CHECKPOINT = "audit.checkpoint"
 
 
 _P = Permission
@@ -50,13 +54,16 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType({
     Role.PORTFOLIO_MANAGER: frozenset({
         _P.READ, _P.ORDER_CREATE, _P.ORDER_SUBMIT, _P.ORDER_CANCEL, _P.POLICY_PROPOSE}),
     Role.RISK_OFFICER: frozenset({
-        _P.READ, _P.ORDER_APPROVE, _P.ORDER_REJECT, _P.POLICY_PROPOSE, _P.RISK_RUN}),
+        _P.READ, _P.ORDER_APPROVE, _P.ORDER_REJECT, _P.POLICY_PROPOSE, _P.RISK_RUN,
+        _P.MARKET_WRITE}),
     Role.COMMITTEE_MEMBER: frozenset({
         _P.READ, _P.ORDER_APPROVE, _P.ORDER_REJECT, _P.POLICY_APPROVE, _P.POLICY_VETO}),
-    Role.OPERATIONS: frozenset({_P.READ, _P.ORDER_EXECUTE, _P.ORDER_SETTLE}),
+    Role.OPERATIONS: frozenset({_P.READ, _P.ORDER_EXECUTE, _P.ORDER_SETTLE, _P.ENTRY_POST,
+                                _P.MARKET_WRITE, _P.AUDIT_CHECKPOINT}),
     Role.ENFORCEMENT_LIAISON: frozenset({_P.READ, _P.CASE_WRITE}),
     Role.AUDITOR: frozenset({_P.READ}),
-    Role.ADMINISTRATOR: frozenset({_P.READ, _P.USER_ADMIN}),
+    Role.ADMINISTRATOR: frozenset({_P.READ, _P.USER_ADMIN, _P.REFERENCE_WRITE,
+                                   _P.AUDIT_CHECKPOINT}),
 })
 
 
