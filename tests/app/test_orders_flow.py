@@ -120,3 +120,38 @@ def test_policy_check_keeps_the_breach_register(gov: Reserve) -> None:
     assert "policy.per-instrument" in {f.rule for f in order.blocking_findings}
     with pytest.raises(Forbidden):
         gov.policies.check(as_of, actor="nobody")
+
+
+FROZEN = """\
+vehicle: alem-fund
+version: 1
+name: Direct-token fund with a hair trigger
+effective_from: "2025-01-01"
+change_delay_days: 0
+limits:
+  - id: freeze
+    kind: drawdown_trigger
+    drawdown: 0.01%
+    action: freeze_buying
+"""
+
+
+def test_a_drawdown_trigger_freezes_buying_but_not_selling(gov: Reserve) -> None:
+    from qoima.adapters.policy_files import parse_policy
+    from qoima.domain.roles import Role, RoleGrant
+    from qoima.orders.model import OrderSide, OrderTerms
+
+    gov.users.add("alem-pm", "Alem PM", [RoleGrant(Role.PORTFOLIO_MANAGER, "alem-fund")],
+                  actor="admin")
+    gov.policies.propose(parse_policy(FROZEN, fmt="yaml"), fmt="yaml", actor="alem-pm")
+    gov.policies.approve("alem-fund", 1, actor="cm1")
+
+    def terms(side: OrderSide) -> OrderTerms:
+        return OrderTerms("alem-fund", "BNB", side, Decimal("10"), None, Decimal("900"),
+                          "main", "bitgo")
+    buy = gov.orders.new(terms(OrderSide.BUY), idempotency_key="bnb-buy", actor="alem-pm")
+    buy = gov.orders.submit(buy.order_id, actor="alem-pm")
+    assert "policy.engine.buying_frozen" in {f.rule for f in buy.blocking_findings}
+    sell = gov.orders.new(terms(OrderSide.SELL), idempotency_key="bnb-sell", actor="alem-pm")
+    sell = gov.orders.submit(sell.order_id, actor="alem-pm")
+    assert "policy.engine.buying_frozen" not in {f.rule for f in sell.pretrade_findings}
