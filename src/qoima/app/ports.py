@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from qoima.app.governance_ports import OrderRepository, PolicyRepository, UserRepository
+from qoima.app.transfer_ports import TransferRepository
 from qoima.audit.records import AuditRecord
 from qoima.domain.reference import Account, Custodian, Instrument, Manager, Vehicle
 from qoima.ledger.entries import Entry
@@ -109,6 +110,8 @@ class UnitOfWork(Protocol):
     def policies(self) -> PolicyRepository: ...
     @property
     def orders(self) -> OrderRepository: ...
+    @property
+    def transfers(self) -> TransferRepository: ...
 
     def commit(self) -> None: ...
 

@@ -14,6 +14,7 @@ from qoima.app.market_data import MarketDataService
 from qoima.app.orders import OrderService
 from qoima.app.policies import PolicyService
 from qoima.app.risk import RiskService
+from qoima.app.transfers import TransferService
 from qoima.app.users import UserService
 from qoima.app.valuation import ValuationService
 from qoima.bootstrap.settings import DB_FILE, Settings
@@ -41,6 +42,7 @@ class Reserve:
     users: UserService
     policies: PolicyService
     orders: OrderService
+    transfers: TransferService
     location: str
 
     @property
@@ -92,4 +94,5 @@ def wire(database: Database, location: str = "") -> Reserve:
     return Reserve(database, units, BookService(units, clock), valuation,
                    AuditService(units, clock), MarketDataService(units, clock),
                    RiskService(units, valuation), UserService(units, clock), policies,
-                   OrderService(units, clock, policies), location)
+                   OrderService(units, clock, policies),
+                   TransferService(units, clock, policies), location)

@@ -17,6 +17,7 @@ from qoima.cli import (
     order_cmds,
     policy_cmds,
     risk_cmds,
+    transfer_cmds,
     valuation_cmds,
 )
 from qoima.cli.context import CliState, state
@@ -70,6 +71,7 @@ app.add_typer(risk_cmds.stress_app, name="stress")
 app.add_typer(policy_cmds.user_app, name="user")
 app.add_typer(policy_cmds.policy_app, name="policy")
 app.add_typer(order_cmds.order_app, name="order")
+app.add_typer(transfer_cmds.transfer_app, name="transfer")
 
 
 def main(argv: list[str] | None = None) -> int:

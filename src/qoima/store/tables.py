@@ -228,3 +228,6 @@ audit_checkpoints = Table(
 
 # Users, policies, breaches and orders live in their own module, on this metadata.
 from qoima.store import governance_tables as _governance  # noqa: E402, F401
+
+# Custody transfers and their approvals (issue 5, item 7).
+from qoima.store import transfer_tables as _transfers  # noqa: E402, F401

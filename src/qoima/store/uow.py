@@ -16,6 +16,7 @@ from qoima.store.market_repo import SqlMarketRepository
 from qoima.store.order_repo import SqlOrderRepository
 from qoima.store.policy_repo import SqlPolicyRepository
 from qoima.store.reference_repo import SqlReferenceRepository
+from qoima.store.transfer_repo import SqlTransferRepository
 from qoima.store.users_repo import SqlUserRepository
 
 # Any constant: every writer takes this lock first, so writes are applied one at a time.
@@ -38,6 +39,7 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(connection)
         self.policies = SqlPolicyRepository(connection)
         self.orders = SqlOrderRepository(connection)
+        self.transfers = SqlTransferRepository(connection)
         self.committed = False
 
     def commit(self) -> None:
