@@ -155,3 +155,16 @@ def test_a_drawdown_trigger_freezes_buying_but_not_selling(gov: Reserve) -> None
     sell = gov.orders.new(terms(OrderSide.SELL), idempotency_key="bnb-sell", actor="alem-pm")
     sell = gov.orders.submit(sell.order_id, actor="alem-pm")
     assert "policy.engine.buying_frozen" not in {f.rule for f in sell.pretrade_findings}
+
+
+def test_a_stale_price_blocks_the_pre_trade_check(gov: Reserve) -> None:
+    from datetime import date
+
+    order = gov.orders.new(ibit("1000"), idempotency_key="stale", actor="pm")
+    # the demo's last IBIT close is 2026-10-30: two NYSE sessions later it is stale
+    fresh = gov.orders.submit(order.order_id, actor="pm", as_of=date(2026, 10, 30))
+    assert "policy.engine.stale_price" not in {f.rule for f in fresh.pretrade_findings}
+    late = gov.orders.new(ibit("1000"), idempotency_key="stale-2", actor="pm")
+    late = gov.orders.submit(late.order_id, actor="pm", as_of=date(2026, 11, 6))
+    stale = [f for f in late.blocking_findings if f.rule == "policy.engine.stale_price"]
+    assert stale and "2026-10-30" in stale[0].message
