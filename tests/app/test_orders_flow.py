@@ -113,7 +113,12 @@ def test_policy_check_keeps_the_breach_register(gov: Reserve) -> None:
     as_of = gov.risk.default_as_of()
     (outcome,) = gov.policies.check(as_of, actor="risk", vehicle=SLEEVE)
     assert not outcome.check.blocking
-    assert outcome.opened == () or all(b.vehicle_code == SLEEVE for b in outcome.opened)
+    # the funded sleeve holds only cash at one custodian: that warning is the one breach
+    assert [b.rule for b in outcome.opened] == ["policy.per-custodian"]
+    assert [b.rule for b in gov.policies.breaches(SLEEVE)] == ["policy.per-custodian"]
+    (again,) = gov.policies.check(as_of, actor="risk", vehicle=SLEEVE)
+    assert again.opened == () and [b.rule for b in again.still_open] == [
+        "policy.per-custodian"]
     # buy beyond the concentration cap, then the daily check opens a breach
     order = gov.orders.new(ibit("1000000"), idempotency_key="big", actor="pm")
     order = gov.orders.submit(order.order_id, actor="pm")

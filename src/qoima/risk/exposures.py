@@ -32,7 +32,7 @@ from qoima.domain.reference import Instrument
 from qoima.market.series import EtfFacts
 from qoima.portfolio.snapshot import PositionValue
 from qoima.risk.history import FactorHistory
-from qoima.risk.positions import USD_KZT, FactorLoading, RiskBook, RiskPosition
+from qoima.risk.positions import FactorLoading, RiskBook, RiskPosition
 from qoima.risk.provenance import Provenance
 from qoima.risk.regression import estimate_betas, tracking_difference
 
@@ -298,4 +298,4 @@ class _Mapper:
             FactorLoading(f, b) for f, b in proxy.items()), note="declared proxy")
 
 
-__all__ = ["USD_KZT", "ExposureEstimate", "ExposureMap", "ExposureSettings", "map_exposures"]
+__all__ = ["ExposureEstimate", "ExposureMap", "ExposureSettings", "map_exposures"]

@@ -36,6 +36,7 @@ import numpy.typing as npt
 from qoima.domain.errors import InvalidInput
 from qoima.risk.checks import check_horizon, check_level
 from qoima.risk.garch import GarchFit
+from qoima.risk.measures import historical_tail
 from qoima.risk.provenance import Provenance, array_hash
 
 FloatArray = npt.NDArray[np.float64]
@@ -200,9 +201,9 @@ def var_cvar(scenarios: npt.ArrayLike, level: float) -> tuple[float, float]:
     ``CVaR = -mean(x[x <= -VaR])``: the historical-simulation convention
     (:mod:`qoima.risk.measures`); CVaR >= VaR (a rounding excess is clipped).
     """
-    x = np.asarray(scenarios, dtype=np.float64)
-    cut = float(np.quantile(x, 1.0 - check_level(level)))
-    return -cut, max(-float(np.mean(x[x <= cut])), -cut)
+    x = np.asarray(scenarios, dtype=np.float64).reshape(-1, 1)
+    var, cvar = historical_tail(x, check_level(level))
+    return float(var[0]), float(cvar[0])
 
 
 def _bootstrap(group: Sequence[GarchFit], shocks: FloatArray, next_variance: FloatArray,

@@ -13,7 +13,7 @@ USD of position value per unit factor move: 1.0 for an ETF on its underlying,
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -26,12 +26,6 @@ from qoima.domain.errors import InvalidInput
 FloatArray = npt.NDArray[np.float64]
 #: The tenge rate factor: KZT per USD (a rise is a weaker tenge).
 USD_KZT = "USD/KZT"
-#: Instrument kinds that make up the digital-asset exposure.
-CRYPTO_KINDS = frozenset({InstrumentKind.ETF, InstrumentKind.TOKEN, InstrumentKind.STABLECOIN,
-                          InstrumentKind.HEDGE_FUND_INTEREST,
-                          InstrumentKind.VENTURE_FUND_INTEREST})
-
-
 @dataclass(frozen=True, slots=True)
 class FactorLoading:
     factor: str
@@ -155,13 +149,3 @@ def scenario_pnl(book: RiskBook, factors: Sequence[str], moves: npt.ArrayLike, *
     kzt_returns = np.where(tenge[None, :], local_returns,
                            (1 + local_returns) * (1 + r_fx) - 1)
     return values * book.usd_kzt * kzt_returns
-
-
-def group_pnl(book: RiskBook, pnl: npt.ArrayLike, key: str = "vehicle_code"
-              ) -> Mapping[str, FloatArray]:
-    """Sum per-position P&L (n_scenarios, n_positions) by a position attribute."""
-    matrix = np.asarray(pnl, dtype=np.float64)
-    groups: dict[str, list[int]] = {}
-    for k, position in enumerate(book.positions):
-        groups.setdefault(str(getattr(position, key)), []).append(k)
-    return {name: matrix[:, cols].sum(axis=1) for name, cols in sorted(groups.items())}
