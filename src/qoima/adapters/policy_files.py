@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from qoima.adapters.fields import parse_amount, parse_date, parse_enum, parse_int
+from qoima.adapters.fields import parse_date, parse_enum, parse_int
 from qoima.adapters.located_yaml import (
     MAX_YAML_BYTES,
     Mapping,
@@ -33,8 +32,48 @@ from qoima.adapters.located_yaml import (
     as_mapping,
     load_yaml_text,
 )
-from qoima.domain.enums import InstrumentKind, Severity, Venue
-from qoima.domain.errors import InvalidInput, Origin, QoimaError
+from qoima.adapters.policy_allocation import parse_allocation
+from qoima.adapters.policy_fields import (
+    Parser,
+)
+from qoima.adapters.policy_fields import (
+    amount_value as _amount_value,
+)
+from qoima.adapters.policy_fields import (
+    built as _built,
+)
+from qoima.adapters.policy_fields import (
+    enum as _enum,
+)
+from qoima.adapters.policy_fields import (
+    enums as _enums,
+)
+from qoima.adapters.policy_fields import (
+    integer as _int,
+)
+from qoima.adapters.policy_fields import (
+    pairs as _pairs,
+)
+from qoima.adapters.policy_fields import (
+    severity as _severity,
+)
+from qoima.adapters.policy_fields import (
+    share as _share,
+)
+from qoima.adapters.policy_fields import (
+    share_value as _share_value,
+)
+from qoima.adapters.policy_fields import (
+    text as _text,
+)
+from qoima.adapters.policy_fields import (
+    usd as _usd,
+)
+from qoima.adapters.policy_fields import (
+    words as _words,
+)
+from qoima.domain.enums import InstrumentKind, Venue
+from qoima.domain.errors import InvalidInput, Origin
 from qoima.policy.model import (
     LIMIT_TYPES,
     ConcentrationBasis,
@@ -45,9 +84,9 @@ from qoima.policy.model import (
 )
 
 POLICY_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
-_TOP_KEYS = {"vehicle", "version", "name", "effective_from", "change_delay_days", "limits"}
+_TOP_KEYS = {"vehicle", "version", "name", "effective_from", "change_delay_days", "limits",
+             "allocation"}
 
-_Parser = Callable[[Mapping, str], Any]
 
 
 def read_policy(path: Path) -> InvestmentPolicy:
@@ -95,100 +134,15 @@ def parse_policy(text: str, *, fmt: str, source: str = "<policy>") -> Investment
                                f"{lines[limit.id]})", origin=m.origin("id"), field="id")
         lines[limit.id] = m.origin("id").line
         limits.append(limit)
+    allocation = None
+    if "allocation" in top.values:
+        allocation = parse_allocation(as_mapping(top.get("allocation"), what="allocation",
+                                                 origin=top.origin("allocation")))
     policy: InvestmentPolicy = _built(
         lambda: InvestmentPolicy(vehicle, version, _text(top, "name"), effective,
-                                 tuple(limits), delay, text), top, {"vehicle_code": "vehicle"})
+                                 tuple(limits), delay, text, allocation), top,
+        {"vehicle_code": "vehicle"})
     return policy
-
-
-def _built(build: Callable[[], Any], m: Mapping, aliases: dict[str, str] | None = None) -> Any:
-    """Run a domain constructor; its error points at the line of the key it names."""
-    try:
-        return build()
-    except QoimaError as error:
-        key = (aliases or {}).get(error.field or "", error.field)
-        located = key if key in m.values else None
-        error.field = None
-        raise error.with_origin(m.origin(located), key) from None
-
-
-def _text(m: Mapping, key: str) -> str:
-    value = m.require(key)
-    if not isinstance(value, str):
-        raise InvalidInput(f"{key!r} must be a plain value", origin=m.origin(key), field=key)
-    return value
-
-
-def _usd(m: Mapping, key: str) -> Decimal:
-    value = parse_amount(_text(m, key), origin=m.origin(key), field=key)
-    assert value is not None
-    return value
-
-
-def _share_value(text: str, origin: Origin, field: str) -> Decimal:
-    percent = text.strip().endswith("%")
-    number = parse_amount(text.strip().removesuffix("%").strip(), origin=origin, field=field)
-    assert number is not None
-    value = number / 100 if percent else number
-    if not Decimal(0) <= value <= Decimal(1):
-        raise InvalidInput(f"{text!r} is not a share between 0 and 100 %", origin=origin,
-                           field=field)
-    return value
-
-
-def _share(m: Mapping, key: str) -> Decimal:
-    return _share_value(_text(m, key), m.origin(key), key)
-
-
-def _int(m: Mapping, key: str) -> int:
-    return parse_int(_text(m, key), origin=m.origin(key), field=key)
-
-
-def _severity(m: Mapping, key: str) -> Severity:
-    text = _text(m, key)
-    if text not in (Severity.BLOCKING, Severity.WARNING):
-        raise InvalidInput(f"{text!r} is not one of: blocking, warning", origin=m.origin(key),
-                           field=key)
-    return Severity(text)
-
-
-def _words(m: Mapping, key: str) -> tuple[str, ...]:
-    items = as_list(m.get(key), what=key, origin=m.origin(key))
-    if not all(isinstance(item, str) and item for item in items):
-        raise InvalidInput(f"{key} must be a list of plain words", origin=m.origin(key),
-                           field=key)
-    return tuple(items)
-
-
-def _enums(kind: type[Any]) -> _Parser:
-    def parse(m: Mapping, key: str) -> tuple[Any, ...]:
-        return tuple(parse_enum(kind, word, origin=m.origin(key), field=key)
-                     for word in _words(m, key))
-    return parse
-
-
-def _enum(kind: type[Any]) -> _Parser:
-    return lambda m, key: parse_enum(kind, _text(m, key), origin=m.origin(key), field=key)
-
-
-def _pairs(value: Callable[[str, Origin, str], Any]) -> _Parser:
-    """A mapping such as ``{BTC: 90%}`` as sorted ``(key, value)`` pairs."""
-    def parse(m: Mapping, key: str) -> tuple[tuple[str, Any], ...]:
-        inner = as_mapping(m.get(key), what=key, origin=m.origin(key))
-        result = []
-        for name, raw in inner.values.items():
-            if not isinstance(raw, str):
-                raise InvalidInput(f"{key}.{name} must be a plain value",
-                                   origin=inner.origin(name), field=f"{key}.{name}")
-            result.append((name, value(raw, inner.origin(name), f"{key}.{name}")))
-        return tuple(result)
-    return parse
-
-
-def _amount_value(text: str, origin: Origin, field: str) -> Decimal:
-    value = parse_amount(text, origin=origin, field=field)
-    assert value is not None
-    return value
 
 
 def _destinations(m: Mapping, key: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -196,9 +150,9 @@ def _destinations(m: Mapping, key: str) -> tuple[tuple[str, tuple[str, ...]], ..
     return tuple((chain, _words(inner, chain)) for chain in inner.values)
 
 
-_COMMON: dict[str, _Parser] = {"severity": _severity}
+_COMMON: dict[str, Parser] = {"severity": _severity}
 #: Keys each limit kind accepts beyond id and kind, with their parsers.
-_FIELDS: dict[LimitKind, dict[str, _Parser]] = {
+_FIELDS: dict[LimitKind, dict[str, Parser]] = {
     LimitKind.SIZE_RANGE: {**_COMMON, "min_usd": _usd, "max_usd": _usd,
                            "below_min_severity": _severity},
     LimitKind.SHARE_OF_RESERVES: {**_COMMON, "max_share": _share},

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from qoima.app.allocation_ports import AllocationRepository
 from qoima.app.governance_ports import OrderRepository, PolicyRepository, UserRepository
 from qoima.app.transfer_ports import TransferRepository
 from qoima.audit.records import AuditRecord
@@ -112,6 +113,8 @@ class UnitOfWork(Protocol):
     def orders(self) -> OrderRepository: ...
     @property
     def transfers(self) -> TransferRepository: ...
+    @property
+    def allocation(self) -> AllocationRepository: ...
 
     def commit(self) -> None: ...
 

@@ -81,7 +81,7 @@ class RiskService:
         request = request or RiskRequest()
         step("loading the book and market history")
         inputs, mapped = self.exposures(as_of, request.history)
-        sleeve, reserve, held = _vehicle_roles(inputs)
+        sleeve, reserve, held = vehicle_roles(inputs)
         settings = replace(request.settings, sleeve_vehicles=sleeve, reserve_vehicles=reserve,
                            legal_hold_vehicles=held)
         return assess(mapped, self._assessment_inputs(inputs, mapped, request), settings,
@@ -112,8 +112,8 @@ class RiskService:
                engine: ComputeEngine | None = None) -> StressGrid:
         inputs, mapped = self.exposures(as_of, history)
         return run_stress_grid(mapped.book, list(scenarios), engine=engine,
-                               history=_real_history(inputs),
-                               total_reserves_usd=_total_reserves(inputs))
+                               history=real_price_history(inputs),
+                               total_reserves_usd=total_reserves_usd(inputs))
 
     def backtest(self, as_of: date, *, scope: str = TOTAL, windows: Sequence[int],
                  levels: Sequence[float], start: date | None = None,
@@ -155,9 +155,9 @@ class RiskService:
         chains = {code: i.chain for code, i in inputs.instruments.items() if i.chain}
         return AssessmentInputs(
             pending=pending, token_chains=chains,
-            usd_kzt=inputs.usd_kzt, total_reserves_usd=_total_reserves(inputs),
-            price_history=_real_history(inputs), scenarios=request.scenarios,
-            decisions=decisions, market=_market_liquidity(inputs, mapped), ara=request.ara,
+            usd_kzt=inputs.usd_kzt, total_reserves_usd=total_reserves_usd(inputs),
+            price_history=real_price_history(inputs), scenarios=request.scenarios,
+            decisions=decisions, market=market_liquidity(inputs, mapped), ara=request.ara,
             reverse_loss_limit_usd=request.reverse_loss_limit_usd)
 
 
@@ -169,7 +169,7 @@ def resolve_scenarios(names: Sequence[str], extra: Sequence[Scenario] = ()) -> l
     return [get_scenario(name, library) for name in names]
 
 
-def _vehicle_roles(inputs: RiskInputs
+def vehicle_roles(inputs: RiskInputs
                    ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """The digital-asset sleeve(s), the reserve vehicles and the vehicles under legal hold."""
     kinds = {v.vehicle_code: v.kind for v in inputs.snapshot.vehicles}
@@ -178,12 +178,12 @@ def _vehicle_roles(inputs: RiskInputs
             tuple(c for c, k in kinds.items() if k == VehicleKind.SEIZED_POOL.value))
 
 
-def _total_reserves(inputs: RiskInputs) -> float:
+def total_reserves_usd(inputs: RiskInputs) -> float:
     reserve = sum(float(v.nav_usd) for v in inputs.snapshot.vehicles if v.kind in RESERVE_KINDS)
     return reserve or float(inputs.snapshot.total_usd)
 
 
-def _real_history(inputs: RiskInputs) -> PriceHistory:
+def real_price_history(inputs: RiskInputs) -> PriceHistory:
     """Closes of real (not synthetic) price and FX series, for replaying stress windows."""
     history: dict[str, tuple[Sequence[date], np.ndarray]] = {}
     for name, series in inputs.series.items():
@@ -203,7 +203,7 @@ def _decisions_from_series(inputs: RiskInputs) -> list[FomcDecision]:
     return decisions_from_target_rate([b.day for b in bars], [float(b.close) for b in bars])
 
 
-def _market_liquidity(inputs: RiskInputs, mapped: ExposureMap) -> Mapping[str, MarketLiquidity]:
+def market_liquidity(inputs: RiskInputs, mapped: ExposureMap) -> Mapping[str, MarketLiquidity]:
     """Depth of every held or seized instrument with stored volumes: 20-session ADV, the
     valuation price, a typical half-spread and the last 60 periods' volatility."""
     market: dict[str, MarketLiquidity] = {}

@@ -9,7 +9,7 @@ is a setting (``factor_series``), so real data named ``GOLD`` can stand for the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -62,14 +62,19 @@ class RiskInputsLoader:
     def __init__(self, units: UnitOfWorkFactory, valuation: ValuationService) -> None:
         self._units, self._valuation = units, valuation
 
-    def load(self, as_of: date, settings: HistorySettings | None = None) -> RiskInputs:
+    def load(self, as_of: date, settings: HistorySettings | None = None, *,
+             extra_instruments: Sequence[str] = (), extra_series: Sequence[str] = ()
+             ) -> RiskInputs:
+        """The inputs at ``as_of``; ``extra_instruments`` (candidates not held yet) and
+        ``extra_series`` (a gate's VIX, say) are loaded as well as the book's factors."""
         settings = settings or HistorySettings()
         snapshot = self._valuation.snapshot(as_of)
         with self._units(write=False) as uow:
             instruments = {i.code: i for i in uow.reference.list_instruments()}
             stored = {info.id: info for info in uow.market.list_series()}
             facts = uow.market.etf_facts_as_of(as_of)
-            wanted = _factor_names(snapshot, instruments, settings)
+            wanted = _factor_names(snapshot, instruments, settings, extra_instruments)
+            wanted += [name for name in extra_series if name not in wanted]
             start = as_of - timedelta(days=round(365.25 * settings.lookback_years))
             series: dict[str, Series] = {}
             findings: list[Finding] = []
@@ -112,10 +117,14 @@ def build_history(series: Mapping[str, Series], settings: HistorySettings, start
 
 
 def _factor_names(snapshot: PortfolioSnapshot, instruments: Mapping[str, Instrument],
-                  settings: HistorySettings) -> list[str]:
+                  settings: HistorySettings, extra_instruments: Sequence[str] = ()
+                  ) -> list[str]:
     names: list[str] = [*MACRO_FACTORS, "BTC", *settings.extra_factors]
-    for position in (*snapshot.positions, *snapshot.pending_positions):
-        instrument = instruments[position.instrument_code]
+    held = [p.instrument_code for p in (*snapshot.positions, *snapshot.pending_positions)]
+    for code in dict.fromkeys([*held, *extra_instruments]):
+        if code not in instruments:
+            raise NotFound(f"unknown instrument {code}", field="instrument")
+        instrument = instruments[code]
         if instrument.kind is InstrumentKind.CASH and instrument.code != "USD":
             names.append(f"USD/{instrument.code}")
         if instrument.kind not in NOT_PRICED_BY_SERIES:

@@ -14,6 +14,13 @@ from typing import Any
 
 from qoima.domain.enums import Severity
 from qoima.domain.errors import InvalidInput
+from qoima.policy.allocation import (
+    DEFAULT_GATE,
+    AllocationRules,
+    GateSignal,
+    MissingData,
+    StabilityGate,
+)
 from qoima.policy.model import (
     ACTION_STRENGTH,
     Concentration,
@@ -173,6 +180,71 @@ def loosened(old: InvestmentPolicy, new: InvestmentPolicy) -> list[str]:
             result.append(f"{limit.id}: limit removed")
         else:
             result += [f"{limit.id}: {line}" for line in _limit_changes(limit, replacement)]
+    return result + allocation_loosened(old.allocation_rules, new.allocation_rules)
+
+
+def _signal(old: GateSignal, new: GateSignal) -> list[str]:
+    if (old.signal, old.series) != (new.signal, new.series):
+        return [f"reads {new.signal} of {new.series} instead of {old.signal} of {old.series}"]
+    result = (_cap("max_value", old.max_value, new.max_value)
+              + _floor("min_value", old.min_value, new.min_value)
+              + _cap("max_percentile", old.max_percentile, new.max_percentile))
+    dropped = sorted(set(old.block_labels) - set(new.block_labels))
+    if dropped:
+        result.append(f"no longer blocks on {', '.join(dropped)}")
+    if old.required and not new.required:
+        result.append("no longer required")
+    if old.when_missing is MissingData.WAIT and new.when_missing is MissingData.IGNORE:
+        result.append("missing data no longer makes the gate wait")
+    if (old.window_days, old.lookback_days, old.annualization) != (
+            new.window_days, new.lookback_days, new.annualization):
+        result.append("window, lookback or annualization changed")  # not obviously tighter
+    return result
+
+
+def _gate(old: StabilityGate, new: StabilityGate) -> list[str]:
+    result = _floor("confirm_days", old.confirm_days, new.confirm_days)
+    for signal in old.signals:
+        replacement = new.find_signal(signal.id)
+        if replacement is None:
+            result.append(f"signal {signal.id} removed")
+        else:
+            result += [f"signal {signal.id} {line}" for line in _signal(signal, replacement)]
+    return result
+
+
+def allocation_loosened(old: AllocationRules, new: AllocationRules) -> list[str]:
+    """Ways the new allocation rules let the sleeve grow sooner, larger or faster."""
+    result = [f"gate: {line}" for line in _gate(old.gate or DEFAULT_GATE,
+                                               new.gate or DEFAULT_GATE)]
+    result += [f"sizing: {line}" for line in
+               _cap("incremental_var_max_share", old.sizing.incremental_var_max_share,
+                    new.sizing.incremental_var_max_share)
+               + _floor("level", old.sizing.level, new.sizing.level)]
+    if old.tranches is not None:
+        if new.tranches is None:
+            result.append("tranches: removed")
+        else:
+            result += [f"tranches: {line}" for line in _tranches(old, new)]
+    return result
+
+
+def _tranches(old_rules: AllocationRules, new_rules: AllocationRules) -> list[str]:
+    old, new = old_rules.tranches, new_rules.tranches
+    if old is None or new is None:
+        return []
+    result = (_cap("adv_participation", old.adv_participation, new.adv_participation)
+              + _floor("min_days_between", old.min_days_between, new.min_days_between))
+    steps = {s.id: s for s in new.steps}
+    for step in old.steps:
+        found = steps.get(step.id)
+        if found is None:
+            result.append(f"step {step.id} removed")
+            continue
+        result += [f"step {step.id} {line}" for line in
+                   _cap("up_to_usd", step.up_to_usd, found.up_to_usd)]
+        if step.requires_gate and not found.requires_gate:
+            result.append(f"step {step.id} no longer waits for the gate")
     return result
 
 

@@ -19,6 +19,7 @@ from qoima.domain.canonical import content_hash
 from qoima.domain.enums import InstrumentKind, Severity, Venue
 from qoima.domain.errors import InvalidInput
 from qoima.domain.reference import check_code
+from qoima.policy.allocation import DEFAULT_GATE, AllocationRules, StabilityGate
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -388,6 +389,7 @@ class InvestmentPolicy:
     limits: tuple[Limit, ...]
     change_delay_days: int
     source_text: str = ""
+    allocation: AllocationRules | None = None
 
     def __post_init__(self) -> None:
         check_code(self.vehicle_code, what="vehicle")
@@ -411,7 +413,20 @@ class InvestmentPolicy:
             "effective_from": self.effective_from,
             "change_delay_days": self.change_delay_days,
             "limits": [limit_form(limit) for limit in self.limits],
+            # Only when declared, so that versions written before allocation rules existed
+            # keep their hashes.
+            **({"allocation": asdict(self.allocation)} if self.allocation else {}),
         }
+
+    @property
+    def allocation_rules(self) -> AllocationRules:
+        """The declared allocation rules, or the defaults."""
+        return self.allocation or AllocationRules()
+
+    @property
+    def gate(self) -> StabilityGate:
+        """The declared stability gate, or :data:`DEFAULT_GATE`."""
+        return self.allocation_rules.gate or DEFAULT_GATE
 
     @property
     def content_hash(self) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from qoima.domain.errors import TransientConflict
+from qoima.store.allocation_repo import SqlAllocationRepository
 from qoima.store.audit_repo import SqlAuditRepository
 from qoima.store.engine import WRITE_OPTION
 from qoima.store.journal_repo import SqlJournalRepository
@@ -40,6 +41,7 @@ class SqlUnitOfWork:
         self.policies = SqlPolicyRepository(connection)
         self.orders = SqlOrderRepository(connection)
         self.transfers = SqlTransferRepository(connection)
+        self.allocation = SqlAllocationRepository(connection)
         self.committed = False
 
     def commit(self) -> None:
