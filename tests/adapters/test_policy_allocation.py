@@ -54,7 +54,7 @@ def test_the_sleeve_example_declares_the_default_gate_and_two_tranches() -> None
     assert rules.sizing.level == D("0.99")
     assert rules.tranches == TrancheRules(
         (TrancheStep("t1", D(250_000_000), D(50_000_000)), TrancheStep("t2", D(300_000_000))),
-        adv_participation=D("0.1"), min_days_between=20)
+        adv_participation=D("0.1"), min_days_between=20, max_sessions=20)
     vol = policy.gate.find_signal("btc-volatility")
     assert vol is not None and vol.max_value == D("0.8") and vol.window_days == 30
     garch = policy.gate.find_signal("btc-garch")

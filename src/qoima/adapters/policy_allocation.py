@@ -116,7 +116,7 @@ def _step(m: Mapping) -> TrancheStep:
 
 
 def _tranches(m: Mapping) -> TrancheRules:
-    m.check_keys({"steps", "adv_participation", "min_days_between"})
+    m.check_keys({"steps", "adv_participation", "min_days_between", "max_sessions"})
     raw = as_list(m.get("steps"), what="steps", origin=m.origin("steps"))
     items = [as_mapping(item, what="tranche", origin=m.origin("steps")) for item in raw]
     steps = [_step(item) for item in items]
@@ -128,8 +128,9 @@ def _tranches(m: Mapping) -> TrancheRules:
     values: dict[str, Any] = {}
     if "adv_participation" in m.values:
         values["adv_participation"] = share(m, "adv_participation")
-    if "min_days_between" in m.values:
-        values["min_days_between"] = integer(m, "min_days_between")
+    for key in ("min_days_between", "max_sessions"):
+        if key in m.values:
+            values[key] = integer(m, key)
     rules: TrancheRules = built(lambda: TrancheRules(tuple(steps), **values), m)
     return rules
 

@@ -68,11 +68,22 @@ class AllocationInputs:
     total_reserves_usd: float
     candidate_book: RiskBook  # PROBE_USD of each candidate
     sleeve_book: RiskBook
+    sleeve_adv_usd: Mapping[str, float | None]  # held instrument -> ADV in USD
     synthetic: bool
 
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(c.code for c in self.candidates)
+
+    def sleeve_sellable_usd(self, within_days: int, adv_participation: float) -> float:
+        """What the sleeve's holdings could sell within ``within_days`` at
+        ``adv_participation`` of ADV a day (an unknown ADV sells nothing)."""
+        total = 0.0
+        for position in self.sleeve_book.positions:
+            adv = self.sleeve_adv_usd.get(position.instrument_code)
+            if adv is not None:
+                total += min(position.value_usd, within_days * adv_participation * adv)
+        return total
 
     def stress_unit_losses(self, scenarios: Sequence[Scenario]
                            ) -> tuple[dict[str, FloatArray], dict[str, float]]:
@@ -145,9 +156,11 @@ class AllocationInputsLoader:
         book = mapped.book
         candidate_book = RiskBook(book.as_of_date, tuple(
             p for p in book.positions if p.key in probe_keys), book.usd_kzt)
+        # What the sleeve has deployed: its cash is money still to invest, not exposure.
         sleeve_book = RiskBook(book.as_of_date, tuple(
             p for p in book.positions if p.vehicle_code == vehicle_code
-            and p.key not in probe_keys), book.usd_kzt)
+            and p.key not in probe_keys and p.instrument_kind is not InstrumentKind.CASH),
+            book.usd_kzt)
         _, reserve_vehicles, _ = vehicle_roles(inputs)
         rest = tuple(p for p in book.positions if p.vehicle_code in reserve_vehicles
                      and p.vehicle_code != vehicle_code and p.key not in probe_keys)
@@ -165,6 +178,7 @@ class AllocationInputsLoader:
             sleeve_pnl=_total(sleeve_book, span), reserve_pnl=_total(reserve_book, span),
             sleeve_usd=sleeve_book.total_usd, total_reserves_usd=total_reserves_usd(inputs),
             candidate_book=candidate_book, sleeve_book=sleeve_book,
+            sleeve_adv_usd=_adv_usd(inputs, sleeve_book, as_of),
             synthetic=inputs.history.synthetic)
 
 
@@ -190,6 +204,17 @@ def _candidates(inputs: RiskInputs, codes: Sequence[str], as_of: date
         found.append(CandidateFacts(instrument, last.close, Decimal(1).scaleb(-instrument.scale),
                                     float(adv * value_per_unit) if adv else None))
     return found, excluded
+
+
+def _adv_usd(inputs: RiskInputs, book: RiskBook, as_of: date) -> dict[str, float | None]:
+    result: dict[str, float | None] = {}
+    for position in book.positions:
+        series = inputs.series.get(position.instrument_code)
+        instrument = inputs.instruments[position.instrument_code]
+        adv = average_daily_volume(series.bars, as_of) if series and series.bars else None
+        result[position.instrument_code] = None if not adv or series is None else float(
+            adv * series.bars[-1].close * instrument.price_factor)
+    return result
 
 
 def _window(history: FactorHistory, books: Sequence[RiskBook], window: int,

@@ -70,25 +70,28 @@ class OrderService:
     # -- writes --------------------------------------------------------------------------
     def new(self, terms: OrderTerms, *, idempotency_key: str, actor: str) -> Order:
         """A draft; the same key with the same terms returns the first order."""
-        order_id = "ord-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:16]
+        return in_write_unit(self._units, lambda uow: self.new_in(
+            uow, terms, idempotency_key=idempotency_key, actor=actor))
 
-        def work(uow: UnitOfWork) -> Order:
-            user = load_user(uow, actor)
-            existing = uow.orders.find_by_idempotency_key(idempotency_key)
-            if existing is not None:
-                order = order_from_record(existing)
-                if order.terms.content_hash != terms.content_hash or order.maker != actor:
-                    raise IdempotencyConflict(
-                        f"idempotency key {idempotency_key!r} was used for order "
-                        f"{order.order_id} with other terms", field="idempotency_key")
-                return order
-            _check_reference(uow, terms)
-            order = lifecycle.new_order(order_id, idempotency_key, terms, user,
-                                        self._clock.now())
-            uow.orders.add_order(order_to_record(order))
-            self._audit(uow, order, "order.created", actor, {"terms": terms.content()})
+    def new_in(self, uow: UnitOfWork, terms: OrderTerms, *, idempotency_key: str,
+               actor: str) -> Order:
+        """:meth:`new` inside the caller's write unit (a tranche plan drafts its orders in
+        the unit that records the plan)."""
+        order_id = "ord-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:16]
+        user = load_user(uow, actor)
+        existing = uow.orders.find_by_idempotency_key(idempotency_key)
+        if existing is not None:
+            order = order_from_record(existing)
+            if order.terms.content_hash != terms.content_hash or order.maker != actor:
+                raise IdempotencyConflict(
+                    f"idempotency key {idempotency_key!r} was used for order "
+                    f"{order.order_id} with other terms", field="idempotency_key")
             return order
-        return in_write_unit(self._units, work)
+        _check_reference(uow, terms)
+        order = lifecycle.new_order(order_id, idempotency_key, terms, user, self._clock.now())
+        uow.orders.add_order(order_to_record(order))
+        self._audit(uow, order, "order.created", actor, {"terms": terms.content()})
+        return order
 
     def edit(self, order_id: str, terms: OrderTerms, *, actor: str) -> Order:
         """New terms by the maker: back to draft; every approval is void."""

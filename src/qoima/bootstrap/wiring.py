@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from qoima.adapters.policy_files import parse_policy
+from qoima.app.allocation import AllocationService
 from qoima.app.audit_trail import AuditService
 from qoima.app.book import BookService
+from qoima.app.deployment import DeploymentBacktests
 from qoima.app.market_data import MarketDataService
 from qoima.app.orders import OrderService
 from qoima.app.policies import PolicyService
 from qoima.app.risk import RiskService
+from qoima.app.tranche_plans import TranchePlanService
 from qoima.app.transfers import TransferService
 from qoima.app.users import UserService
 from qoima.app.valuation import ValuationService
@@ -43,6 +46,9 @@ class Reserve:
     policies: PolicyService
     orders: OrderService
     transfers: TransferService
+    allocation: AllocationService
+    tranches: TranchePlanService
+    deployment: DeploymentBacktests
     location: str
 
     @property
@@ -91,8 +97,11 @@ def wire(database: Database, location: str = "") -> Reserve:
     clock = SystemClock()
     valuation = ValuationService(units)
     policies = PolicyService(units, clock, valuation, parse_policy)
+    orders = OrderService(units, clock, policies)
+    allocation = AllocationService(units, clock, valuation, policies)
     return Reserve(database, units, BookService(units, clock), valuation,
                    AuditService(units, clock), MarketDataService(units, clock),
                    RiskService(units, valuation), UserService(units, clock), policies,
-                   OrderService(units, clock, policies),
-                   TransferService(units, clock, policies), location)
+                   orders, TransferService(units, clock, policies), allocation,
+                   TranchePlanService(units, clock, allocation, orders),
+                   DeploymentBacktests(units, allocation), location)

@@ -10,6 +10,7 @@ import typer
 
 from qoima import __version__
 from qoima.cli import (
+    allocation_cmds,
     audit_cmds,
     book_cmds,
     data_cmds,
@@ -60,6 +61,9 @@ app.command()(book_cmds.post)
 app.command()(valuation_cmds.holdings)
 app.command()(valuation_cmds.nav)
 app.command()(valuation_cmds.lots)
+app.command("optimize")(allocation_cmds.optimize_command)
+app.command("size")(allocation_cmds.size_command)
+app.command("gate")(allocation_cmds.gate_command)
 app.add_typer(book_cmds.reference_app, name="reference")
 app.add_typer(book_cmds.accounts_app, name="account")
 app.add_typer(book_cmds.entries_app, name="entries")
@@ -72,6 +76,8 @@ app.add_typer(policy_cmds.user_app, name="user")
 app.add_typer(policy_cmds.policy_app, name="policy")
 app.add_typer(order_cmds.order_app, name="order")
 app.add_typer(transfer_cmds.transfer_app, name="transfer")
+app.add_typer(allocation_cmds.tranche_app, name="tranche")
+app.add_typer(allocation_cmds.backtest_app, name="backtest")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -162,9 +162,14 @@ class TrancheStep:
 
 @dataclass(frozen=True, slots=True)
 class TrancheRules:
+    """Steps, the share of ADV bought a day, the days between tranches, and the most
+    sessions a tranche may take (the mix is capped so each instrument can be bought in
+    time: a plan that takes years to execute is not a plan)."""
+
     steps: tuple[TrancheStep, ...]
     adv_participation: Decimal = Decimal("0.1")
     min_days_between: int = 0
+    max_sessions: int | None = None
 
     def __post_init__(self) -> None:
         if not self.steps:
@@ -182,6 +187,8 @@ class TrancheRules:
                                field="adv_participation")
         if self.min_days_between < 0:
             raise InvalidInput("min_days_between must be >= 0", field="min_days_between")
+        if self.max_sessions is not None and self.max_sessions < 1:
+            raise InvalidInput("max_sessions must be >= 1", field="max_sessions")
 
 
 @dataclass(frozen=True, slots=True)

@@ -234,7 +234,8 @@ def _tranches(old_rules: AllocationRules, new_rules: AllocationRules) -> list[st
     if old is None or new is None:
         return []
     result = (_cap("adv_participation", old.adv_participation, new.adv_participation)
-              + _floor("min_days_between", old.min_days_between, new.min_days_between))
+              + _floor("min_days_between", old.min_days_between, new.min_days_between)
+              + _cap("max_sessions", old.max_sessions, new.max_sessions))
     steps = {s.id: s for s in new.steps}
     for step in old.steps:
         found = steps.get(step.id)

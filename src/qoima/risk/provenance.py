@@ -76,7 +76,7 @@ def _hashable(value: Any) -> Any:
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.ndarray):
-        return [_hashable(v) for v in value.tolist()]
+        return _hashable(value.tolist())  # a 0-d array's tolist() is a scalar
     if isinstance(value, Mapping):
         return {str(k): _hashable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
