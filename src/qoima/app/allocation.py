@@ -109,7 +109,7 @@ class Sizing:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class GateCheck:
-    vehicle_code: str
+    vehicle_code: str | None
     decision: GateDecision
     policy_version: int | None
     policy_hash: str | None
@@ -257,10 +257,11 @@ class AllocationService:
                       total)
 
     # -- the stability gate --------------------------------------------------------------
-    def gate(self, vehicle: str, as_of: date) -> GateCheck:
-        """GO or WAIT on ``as_of`` under the gate of the policy in force (the default gate
-        when there is none), reading the stored series the signals name."""
-        policy = self._policies.in_force(vehicle, as_of)
+    def gate(self, vehicle: str | None, as_of: date) -> GateCheck:
+        """GO or WAIT on ``as_of`` under the gate of the vehicle's policy in force (the
+        default gate when there is none, or no vehicle), reading the stored series the
+        signals name."""
+        policy = None if vehicle is None else self._policies.in_force(vehicle, as_of)
         gate = policy.gate if policy is not None else DEFAULT_GATE
         series, synthetic = self.gate_series(gate, as_of)
         decision = evaluate_gate(gate, series, as_of)

@@ -71,7 +71,7 @@ class DeploymentBacktests:
                 f"{start} to {end} with a {request.horizon_days}-day horizon", field="window")
         series, gate_synthetic = self._allocation.gate_series(base, last, since=first)
         go = gate_go_matrix(list(gates), series, history.dates)
-        params = _params(request, len(gates))
+        params = _params(request, labels)
         result = run_deployment_grid(history, params, window=(start, end),
                                      horizon_days=request.horizon_days, go=go, engine=engine)
         return DeployOutcome(request, result, tuple(params), gates, labels,
@@ -119,13 +119,17 @@ def _variants(base: StabilityGate, request: DeployRequest
                 signal = replace(signal, max_value=drawdown)
             signals.append(signal)
         gates.append(replace(base, signals=tuple(signals)))
-        labels.append(", ".join(part for part in (
-            f"vol <= {vol:%}" if vol is not None else "",
-            f"drawdown <= {drawdown:%}" if drawdown is not None else "") if part))
+        parts = [f"vol <= {_percent(vol)}" if vol is not None else "",
+                 f"drawdown <= {_percent(drawdown)}" if drawdown is not None else ""]
+        labels.append(", ".join(part for part in parts if part))
     return tuple(gates), tuple(labels)
 
 
-def _params(request: DeployRequest, n_gates: int) -> list[DeploymentParams]:
+def _percent(share: Decimal) -> str:
+    return f"{(share * 100).normalize():f}%"
+
+
+def _params(request: DeployRequest, gate_labels: tuple[str, ...]) -> list[DeploymentParams]:
     if not request.tranches or any(n < 1 for n in request.tranches):
         raise InvalidInput("tranche counts must be at least 1", field="tranches")
     if not request.spacings or any(k < 0 for k in request.spacings):
@@ -134,10 +138,10 @@ def _params(request: DeployRequest, n_gates: int) -> list[DeploymentParams]:
     params += [DeploymentParams(EntryStrategy.EQUAL_TRANCHES, n, k,
                                 label=f"{n} equal tranches every {k} days")
                for n, k in product(request.tranches, request.spacings) if n > 1]
-    for g in range(n_gates):
+    for g, gate in enumerate(gate_labels):
         params.append(DeploymentParams(EntryStrategy.WAIT_FOR_STABILITY, gate=g,
-                                       label=f"wait for GO (gate {g + 1})"))
+                                       label=f"wait for GO ({gate})"))
         params += [DeploymentParams(EntryStrategy.GATED_TRANCHES, n, k, g,
-                                    label=f"{n} gated tranches, {k} days apart (gate {g + 1})")
+                                    label=f"{n} gated tranches, {k} days apart ({gate})")
                    for n, k in product(request.tranches, request.spacings)]
     return params

@@ -84,17 +84,27 @@ def _usd(text: str | None, hint: str) -> Decimal | None:
     return amount
 
 
-def _vehicle(ctx: typer.Context, given: str | None) -> str:
+def _vehicle(ctx: typer.Context, given: str | None, *, optional: bool = False) -> str | None:
+    """The vehicle named, else the only digital-asset sleeve; ``optional``: None when the
+    workspace has no sleeve (the gate then reads the market alone, under the default gate)."""
     if given is not None:
         return given
     with state(ctx).reserve().units(write=False) as uow:
         sleeves = [v.code for v in uow.reference.list_vehicles()
                    if v.kind is VehicleKind.DIGITAL_ASSET_SLEEVE]
+    if optional and not sleeves:
+        return None
     if len(sleeves) != 1:
         raise typer.BadParameter(f"{len(sleeves)} digital-asset sleeves "
                                  f"({', '.join(sleeves) or 'none'}): name one",
                                  param_hint="--vehicle")
     return sleeves[0]
+
+
+def _sleeve(ctx: typer.Context, given: str | None) -> str:
+    name = _vehicle(ctx, given)
+    assert name is not None
+    return name
 
 
 def _method(text: str) -> OptimizationMethod:
@@ -168,7 +178,7 @@ def optimize_command(
     request = _request(method, instrument, level, window, size, params=params)
     reserve, day = state(ctx).reserve(), _as_of(ctx, as_of)
     with _spinner("optimizing"):
-        composition = reserve.allocation.compose(_vehicle(ctx, vehicle), day, request)
+        composition = reserve.allocation.compose(_sleeve(ctx, vehicle), day, request)
     if json:
         print_json(composition_summary(composition))
     else:
@@ -187,7 +197,7 @@ def size_command(
     request = _request(method, instrument, level, window, weights=weights)
     reserve, day = state(ctx).reserve(), _as_of(ctx, as_of)
     with _spinner("sizing"):
-        sizing = reserve.allocation.size(_vehicle(ctx, vehicle), day, request)
+        sizing = reserve.allocation.size(_sleeve(ctx, vehicle), day, request)
     if json:
         print_json(sizing_summary(sizing))
     else:
@@ -201,9 +211,10 @@ def gate_command(
         json: Json = False) -> None:
     """The stability gate: GO or WAIT, with every signal and the reason for each."""
     reserve, day = state(ctx).reserve(), _as_of(ctx, as_of)
-    name = _vehicle(ctx, vehicle)
+    name = _vehicle(ctx, vehicle, optional=not record)
     recorded: dict[str, Any] | None = None
     if record:
+        assert name is not None
         check, stored, new = reserve.allocation.record_gate(name, day, actor=state(ctx).actor)
         recorded = {"id": stored.id, "decision_hash": stored.decision_hash, "new": new,
                     "recorded_by": stored.recorded_by, "recorded_at": stored.recorded_at}
@@ -235,7 +246,7 @@ def plan(ctx: typer.Context, vehicle: Vehicle = None,
     request = _request(method, instrument, level, window)
     reserve, day = state(ctx).reserve(), _as_of(ctx, as_of)
     with _spinner("planning tranches"):
-        view = reserve.tranches.plan(_vehicle(ctx, vehicle), day, actor=state(ctx).actor,
+        view = reserve.tranches.plan(_sleeve(ctx, vehicle), day, actor=state(ctx).actor,
                                      target_usd=_usd(target, "--target"), request=request,
                                      idempotency_key=key)
     print_json(plan_summary(view)) if json else print_plan(console, view)

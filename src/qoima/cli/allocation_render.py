@@ -157,8 +157,10 @@ def _value(text: Any) -> Any:
 def print_gate(console: Console, check: GateCheck) -> None:
     d = check.decision
     colour = "green" if d.go else "bold red"
-    console.print(f"[{colour}]{d.verdict.value.upper()}[/] for {check.vehicle_code} on "
-                  f"{d.as_of} (policy version {check.policy_version or 'none: default gate'})"
+    subject = f"{check.vehicle_code} " if check.vehicle_code else ""
+    console.print(f"[{colour}]{d.verdict.value.upper()}[/] {subject}on {d.as_of} ("
+                  + (f"policy version {check.policy_version}" if check.policy_version
+                     else "default gate: no policy in force") + ")"
                   + _synthetic(check.synthetic), highlight=False)
     console.print(table("Signals", [("signal", "l"), ("series", "l"), ("value", "r"),
                                     ("threshold", "l"), ("result", "l"), ("why", "l")],
