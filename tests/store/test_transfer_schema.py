@@ -13,8 +13,7 @@ from qoima.bootstrap.wiring import open_reserve
 from qoima.domain.errors import Conflict, NotFound
 from qoima.store.database import Database
 from qoima.store.schema import current_revision, head_revision, upgrade
-from qoima.store.tables import metadata
-from tests.store.test_governance_schema import _differences, _downgrade, _tables
+from tests.store.test_governance_schema import _downgrade, _tables
 
 TRANSFERS = {"transfers", "transfer_approvals"}
 AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -29,15 +28,13 @@ def database(database_url: str) -> Iterator[Database]:
 
 def test_0003_adds_exactly_the_transfer_tables_and_goes_back(database: Database) -> None:
     engine = database.engine
-    assert head_revision(engine) == "0003"
+    assert head_revision(engine) >= "0003"
     upgrade(engine, "0002")
     at_0002 = _tables(engine)
     assert not (at_0002 & TRANSFERS)
-    upgrade(engine)
+    upgrade(engine, "0003")
     assert current_revision(engine) == "0003"
     assert _tables(engine) - at_0002 == TRANSFERS
-    assert _tables(engine) == set(metadata.tables)
-    assert _differences(engine) == []
     _downgrade(engine, "0002")
     assert _tables(engine) == at_0002
 
