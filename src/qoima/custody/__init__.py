@@ -1,0 +1,1 @@
+"""Seized-asset custody: cases, legal status, chain of custody, screening, forks."""
