@@ -14,8 +14,7 @@ from qoima.bootstrap.wiring import open_reserve
 from qoima.domain.errors import Conflict, NotFound
 from qoima.store.database import Database
 from qoima.store.schema import current_revision, head_revision, upgrade
-from qoima.store.tables import metadata
-from tests.store.test_governance_schema import _differences, _downgrade, _tables
+from tests.store.test_governance_schema import _downgrade, _tables
 
 ALLOCATION = {"gate_decisions", "tranche_plans", "tranche_orders"}
 AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -30,15 +29,13 @@ def database(database_url: str) -> Iterator[Database]:
 
 def test_0004_adds_exactly_the_allocation_tables_and_goes_back(database: Database) -> None:
     engine = database.engine
-    assert head_revision(engine) == "0004"
+    assert (head_revision(engine) or "") >= "0004"
     upgrade(engine, "0003")
     at_0003 = _tables(engine)
     assert not (at_0003 & ALLOCATION)
-    upgrade(engine)
+    upgrade(engine, "0004")
     assert current_revision(engine) == "0004"
     assert _tables(engine) - at_0003 == ALLOCATION
-    assert _tables(engine) == set(metadata.tables)
-    assert _differences(engine) == []
     _downgrade(engine, "0003")
     assert _tables(engine) == at_0003
 

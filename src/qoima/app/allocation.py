@@ -261,6 +261,10 @@ class AllocationService:
         """GO or WAIT on ``as_of`` under the gate of the vehicle's policy in force (the
         default gate when there is none, or no vehicle), reading the stored series the
         signals name."""
+        if vehicle is not None:
+            with self._units(write=False) as uow:
+                if uow.reference.find_vehicle(vehicle) is None:
+                    raise NotFound(f"unknown vehicle {vehicle!r}", field="vehicle")
         policy = None if vehicle is None else self._policies.in_force(vehicle, as_of)
         gate = policy.gate if policy is not None else DEFAULT_GATE
         series, synthetic = self.gate_series(gate, as_of)

@@ -87,6 +87,10 @@ class BookService:
             return self._open(uow, account, actor)
         return bool(in_write_unit(self._units, work))
 
+    def open_in(self, uow: UnitOfWork, account: Account, actor: str) -> int:
+        """Open ``account`` inside the caller's write unit (1: opened, 0: it existed)."""
+        return self._open(uow, account, actor)
+
     def _open(self, uow: UnitOfWork, account: Account, actor: str) -> int:
         if uow.reference.find_account(account.code) is not None:
             return 0

@@ -54,12 +54,12 @@ class DeploymentBacktests:
 
     def run(self, vehicle: str | None, request: DeployRequest, *,
             engine: ComputeEngine | None = None) -> DeployOutcome:
-        base = DEFAULT_GATE
+        base, name = DEFAULT_GATE, "default gate"
         if vehicle is not None:
             as_of = request.end or self._allocation.default_as_of()
             policy = self._allocation.policy(vehicle, as_of)
-            base = policy.gate
-        gates, labels = _variants(base, request)
+            base, name = policy.gate, f"{vehicle} policy gate"
+        gates, labels = _variants(base, request, name)
         history, synthetic = self._prices(request.series)
         first, last = history.dates[0], history.dates[-1]
         warmup = max(history_needed(s) for s in base.signals if s.required)
@@ -97,10 +97,10 @@ class DeploymentBacktests:
         ), series.is_synthetic
 
 
-def _variants(base: StabilityGate, request: DeployRequest
+def _variants(base: StabilityGate, request: DeployRequest, name: str
               ) -> tuple[tuple[StabilityGate, ...], tuple[str, ...]]:
     if not request.volatility_max and not request.drawdown_max:
-        return (base,), ("policy gate",)
+        return (base,), (name,)
     kinds = {GateSignalKind.REALIZED_VOLATILITY: request.volatility_max,
              GateSignalKind.DRAWDOWN: request.drawdown_max}
     for kind, values in kinds.items():

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from qoima.app.allocation_ports import AllocationRepository
+from qoima.app.custody_ports import CustodyRepository
 from qoima.app.governance_ports import OrderRepository, PolicyRepository, UserRepository
 from qoima.app.transfer_ports import TransferRepository
 from qoima.audit.records import AuditRecord
@@ -115,6 +116,8 @@ class UnitOfWork(Protocol):
     def transfers(self) -> TransferRepository: ...
     @property
     def allocation(self) -> AllocationRepository: ...
+    @property
+    def custody(self) -> CustodyRepository: ...
 
     def commit(self) -> None: ...
 

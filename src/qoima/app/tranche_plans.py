@@ -111,7 +111,7 @@ class TranchePlanService:
                 plan_id, key, vehicle, as_of, target_usd, PlanStatus.ACTIVE.value,
                 policy.version, policy.content_hash, plan_json, self._clock.now(), actor)
             stored = uow.allocation.add_plan(record)
-            if stored.plan_id != plan_id or stored.orders:
+            if stored != record:  # add_plan returned the plan an earlier call recorded
                 return stored, ()  # a replay: the first call did the work
             record_change(uow, at=self._clock.now(), actor=actor, action="tranche_plan.created",
                           object_type="tranche_plan", object_id=plan_id, payload={

@@ -11,7 +11,10 @@ from qoima.adapters.policy_files import parse_policy
 from qoima.app.allocation import AllocationService
 from qoima.app.audit_trail import AuditService
 from qoima.app.book import BookService
+from qoima.app.custody import CustodyService
+from qoima.app.custody_evidence import CustodyEvidence
 from qoima.app.deployment import DeploymentBacktests
+from qoima.app.dispositions import DispositionService
 from qoima.app.market_data import MarketDataService
 from qoima.app.orders import OrderService
 from qoima.app.policies import PolicyService
@@ -49,6 +52,9 @@ class Reserve:
     allocation: AllocationService
     tranches: TranchePlanService
     deployment: DeploymentBacktests
+    custody: CustodyService
+    evidence: CustodyEvidence
+    dispositions: DispositionService
     location: str
 
     @property
@@ -99,9 +105,13 @@ def wire(database: Database, location: str = "") -> Reserve:
     policies = PolicyService(units, clock, valuation, parse_policy)
     orders = OrderService(units, clock, policies)
     allocation = AllocationService(units, clock, valuation, policies)
-    return Reserve(database, units, BookService(units, clock), valuation,
+    book = BookService(units, clock)
+    custody = CustodyService(units, clock, book)
+    return Reserve(database, units, book, valuation,
                    AuditService(units, clock), MarketDataService(units, clock),
                    RiskService(units, valuation), UserService(units, clock), policies,
                    orders, TransferService(units, clock, policies), allocation,
                    TranchePlanService(units, clock, allocation, orders),
-                   DeploymentBacktests(units, allocation), location)
+                   DeploymentBacktests(units, allocation), custody,
+                   CustodyEvidence(units, clock, custody), DispositionService(units, clock),
+                   location)

@@ -13,6 +13,7 @@ from qoima.cli import (
     allocation_cmds,
     audit_cmds,
     book_cmds,
+    case_cmds,
     data_cmds,
     demo_cmd,
     order_cmds,
@@ -78,6 +79,7 @@ app.add_typer(order_cmds.order_app, name="order")
 app.add_typer(transfer_cmds.transfer_app, name="transfer")
 app.add_typer(allocation_cmds.tranche_app, name="tranche")
 app.add_typer(allocation_cmds.backtest_app, name="backtest")
+app.add_typer(case_cmds.case_app, name="case")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -226,9 +226,13 @@ audit_checkpoints = Table(
 )
 
 
-# Users, policies, breaches and orders live in their own module, on this metadata.
 # Stability-gate decisions and tranche plans (issue 6).
 from qoima.store import allocation_tables as _allocation  # noqa: E402, F401
+
+# Seized-asset cases (issue 8).
+from qoima.store import custody_tables as _custody  # noqa: E402, F401
+
+# Users, policies, breaches and orders live in their own module, on this metadata.
 from qoima.store import governance_tables as _governance  # noqa: E402, F401
 
 # Custody transfers and their approvals (issue 5, item 7).

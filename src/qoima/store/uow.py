@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from qoima.domain.errors import TransientConflict
 from qoima.store.allocation_repo import SqlAllocationRepository
 from qoima.store.audit_repo import SqlAuditRepository
+from qoima.store.custody_repo import SqlCustodyRepository
 from qoima.store.engine import WRITE_OPTION
 from qoima.store.journal_repo import SqlJournalRepository
 from qoima.store.market_repo import SqlMarketRepository
@@ -42,6 +43,7 @@ class SqlUnitOfWork:
         self.orders = SqlOrderRepository(connection)
         self.transfers = SqlTransferRepository(connection)
         self.allocation = SqlAllocationRepository(connection)
+        self.custody = SqlCustodyRepository(connection)
         self.committed = False
 
     def commit(self) -> None:
