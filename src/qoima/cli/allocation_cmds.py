@@ -30,6 +30,8 @@ from qoima.cli.allocation_render import (
     sizing_summary,
 )
 from qoima.cli.context import state
+from qoima.cli.options import Json
+from qoima.cli.options import parse_date as _date
 from qoima.cli.render import console, errors, print_json, table
 from qoima.domain.enums import VehicleKind
 
@@ -37,7 +39,6 @@ tranche_app = typer.Typer(no_args_is_help=True, help="Tranche plans: the target 
                           "each released by the stability gate; orders drafted for approval.")
 backtest_app = typer.Typer(no_args_is_help=True, help="Backtests of entry strategies.")
 
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Date YYYY-MM-DD (default: the "
                                           "latest date with market data).")]
 Vehicle = Annotated[str | None, typer.Option("--vehicle", help="The vehicle (default: the "
@@ -50,14 +51,6 @@ Level = Annotated[float, typer.Option("--level", help="CVaR confidence of the op
 Window = Annotated[int, typer.Option("--window", help="Scenarios: periods of history.")]
 
 
-def _date(text: str | None, hint: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)",
-                                 param_hint=hint) from None
 
 
 def _as_of(ctx: typer.Context, text: str | None) -> date:

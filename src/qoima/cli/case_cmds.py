@@ -16,6 +16,7 @@ from qoima.adapters.chain_snapshot_files import read_snapshot
 from qoima.adapters.sanctions_files import read_sanctions
 from qoima.app.custody import CaseView
 from qoima.cli.context import state
+from qoima.cli.options import Json, parse_date
 from qoima.cli.render import console, print_json, table
 from qoima.custody.chain_of_custody import CustodyEvent, CustodyEventKind
 from qoima.custody.disposition import DispositionParams
@@ -25,18 +26,12 @@ from qoima.custody.legal import Document, DocumentKind, LegalStatus
 case_app = typer.Typer(no_args_is_help=True, help="Seized crypto: cases, legal status, chain "
                        "of custody, reconciliation, proof of control, screening, disposition.")
 
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 Network = Annotated[str, typer.Option("--network", help="mainnet, testnet, signet, regtest.")]
 
 
 def _day(text: str | None, hint: str) -> date:
-    if text is None:
-        return datetime.now(UTC).date()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)",
-                                 param_hint=hint) from None
+    """The date given, else today (the date a step is recorded)."""
+    return parse_date(text, hint) or datetime.now(UTC).date()
 
 
 def _number(text: str | None, hint: str) -> Decimal | None:

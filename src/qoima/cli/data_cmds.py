@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +15,8 @@ from qoima.adapters.price_files import read_etf_facts
 from qoima.adapters.series_naming import guess_series
 from qoima.bootstrap.sources import PROVIDERS, market_source
 from qoima.cli.context import state
+from qoima.cli.options import Json
+from qoima.cli.options import parse_date as _date
 from qoima.cli.render import console, print_json, table
 from qoima.market.quality import DEFAULT_LIMITS
 from qoima.market.series import Series, SeriesId, SeriesInfo, SeriesKind
@@ -22,17 +24,8 @@ from qoima.market.series import Series, SeriesId, SeriesInfo, SeriesKind
 data_app = typer.Typer(no_args_is_help=True,
                        help="Market series: prices (OHLCV), FX rates and interest rates.")
 
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
-def _date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)",
-                                 param_hint=option) from None
 
 
 def _column_map(text: str | None) -> ColumnMap | None:

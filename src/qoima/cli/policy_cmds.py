@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +9,8 @@ import typer
 
 from qoima.adapters.policy_files import read_policy
 from qoima.cli.context import state
+from qoima.cli.options import Json
+from qoima.cli.options import parse_date as _day
 from qoima.cli.render import console, print_json, table
 from qoima.domain.roles import Role, RoleGrant
 from qoima.policy.evaluate import PolicyCheck
@@ -17,17 +18,8 @@ from qoima.policy.evaluate import PolicyCheck
 user_app = typer.Typer(no_args_is_help=True, help="Users and their roles per vehicle.")
 policy_app = typer.Typer(no_args_is_help=True, help="Investment policy: versions, approval, "
                          "daily checks, breach register, dry runs.")
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
-def _day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)",
-                                 param_hint=option) from None
 
 
 def _grants(texts: list[str]) -> list[RoleGrant]:
