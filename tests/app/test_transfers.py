@@ -3,6 +3,7 @@ caps, velocity and quorum enforced by the policy engine, the ledger and the audi
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -166,3 +167,22 @@ def test_vehicle_without_a_policy_in_force_is_blocked(reserve: Reserve) -> None:
     for approver in ("risk", "cm1"):
         transfer = service.approve(transfer.transfer_id, actor=approver)
     assert transfer.status is TransferStatus.PROPOSED
+
+
+def test_a_sanctioned_destination_is_blocking_even_when_whitelisted(reserve: Reserve) -> None:
+    from qoima.custody.screening import SanctionedAddress, SanctionsList
+
+    service = custody_demo(reserve)
+    listed = SanctionsList((SanctionedAddress(
+        "ethereum", WALLET.upper().replace("0X", "0x"), "Example Entity", "CYBER2",
+        "SDN", date(2026, 11, 1), "ETH"),), "test list", "a" * 64)
+    reserve.evidence.import_sanctions(listed, actor="admin")
+    transfer = _propose(service, "t-sanctioned", "100")
+    assert _blocking_rules(transfer) == {"custody.sanctions_hit"}
+    assert "listed as Example Entity (CYBER2)" in transfer.blocking_findings[0].message
+    for approver in APPROVERS:  # the quorum alone does not clear it
+        transfer = service.approve(transfer.transfer_id, actor=approver)
+    assert transfer.status is TransferStatus.PROPOSED
+    transfer = service.approve(transfer.transfer_id, actor="cm1", override_reason="licence")
+    transfer = service.approve(transfer.transfer_id, actor="cm2", override_reason="licence")
+    assert transfer.status is TransferStatus.APPROVED

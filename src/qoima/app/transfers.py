@@ -24,6 +24,7 @@ from qoima.app.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from qoima.app.transfer_ports import TransferApprovalRecord, TransferRecord, TransferStatus
 from qoima.app.units import in_write_unit, record_change
 from qoima.app.users import load_user
+from qoima.custody.chain_of_custody import address_key
 from qoima.domain.enums import AccountKind, EntryCode, Severity
 from qoima.domain.errors import Conflict, Forbidden, IdempotencyConflict, InvalidInput, NotFound
 from qoima.domain.findings import Finding
@@ -42,6 +43,7 @@ _S = TransferStatus
 NO_POLICY = "policy.engine.no_policy"
 NO_CUSTODY_RULES = "policy.engine.no_custody_rules"
 STALE_PRICE = "policy.engine.stale_price"
+SANCTIONS_HIT = "custody.sanctions_hit"  # the destination is on an imported sanctions list
 #: Quorum when the policy in force has no custody limit (or there is no policy): four eyes.
 DEFAULT_QUORUM = 2
 OVERRIDE_QUORUM = 2
@@ -276,6 +278,17 @@ class TransferService:
 
     def _check(self, uow: UnitOfWork, transfer: TransferRecord, day: date, *,
                include_approved: bool) -> _Check:
+        """The policy check, plus a blocking finding when the destination is on an
+        imported sanctions list (only committee overrides clear it)."""
+        check = self._policy_check(uow, transfer, day, include_approved=include_approved)
+        listed = uow.custody.find_sanctioned([address_key(transfer.destination)])
+        hits = tuple(Finding(SANCTIONS_HIT, Severity.BLOCKING, transfer.destination,
+                             f"destination {transfer.destination} is listed as {entry.entity} "
+                             f"({entry.program})", day) for entry in listed)
+        return replace(check, findings=(*check.findings, *hits)) if hits else check
+
+    def _policy_check(self, uow: UnitOfWork, transfer: TransferRecord, day: date, *,
+                      include_approved: bool) -> _Check:
         """The custody limits of the policy in force, through the policy engine, on the
         vehicle's actual snapshot with the transfers of the velocity window."""
         vehicle = transfer.vehicle_code
