@@ -16,9 +16,18 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from decimal import Decimal
 
 from qoima.app.book import BookService
+from qoima.app.custody_book import (
+    address_book,
+    asset_for,
+    documents_json,
+    get_case,
+    record_hits,
+    require_any,
+    seized_pool,
+    usd_price,
+)
 from qoima.app.custody_ports import (
     AddressRecord,
     AssetRecord,
@@ -33,11 +42,8 @@ from qoima.app.users import load_user, require
 from qoima.custody.addresses import validate_address, validate_txid
 from qoima.custody.cases import Case, HoldingPlace, SeizedAsset
 from qoima.custody.chain_of_custody import (
-    AddressBalance,
     AddressBook,
     CustodyEvent,
-    Holding,
-    address_key,
 )
 from qoima.custody.legal import (
     INITIAL_STATUS,
@@ -45,10 +51,11 @@ from qoima.custody.legal import (
     LedgerEffect,
     LegalStatus,
     check_intake,
+    get_rule,
     transition,
 )
 from qoima.domain.canonical import canonical_json
-from qoima.domain.enums import AccountKind, EntryCode, EntryPhase, VehicleKind
+from qoima.domain.enums import AccountKind, EntryCode, EntryPhase
 from qoima.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from qoima.domain.reference import Account
 from qoima.domain.roles import Permission, Role
@@ -80,11 +87,6 @@ class CaseView:
         return tuple(h for h in self.hits if h.status == "open")
 
 
-def documents_json(documents: Sequence[Document]) -> str:
-    return canonical_json([{"kind": d.kind.value, "reference": d.reference, "dated": d.dated,
-                            "issued_by": d.issued_by} for d in documents])
-
-
 class CustodyService:
     def __init__(self, units: UnitOfWorkFactory, clock: Clock, book: BookService) -> None:
         self._units, self._clock, self._book = units, clock, book
@@ -101,7 +103,7 @@ class CustodyService:
     def address_book(self, case_id: str | None = None) -> AddressBook:
         """Expected balance per address: the seizures, then every custody event."""
         with self._units(write=False) as uow:
-            return _address_book(uow, case_id)
+            return address_book(uow, case_id)
 
     # -- intake ----------------------------------------------------------------------------
     def open_case(self, case: Case, intakes: Sequence[AssetIntake],
@@ -122,7 +124,7 @@ class CustodyService:
                                    field="seized_on")
 
         def work(uow: UnitOfWork) -> CaseView:
-            pool = _pool(uow)
+            pool = seized_pool(uow)
             require(uow, actor, Permission.CASE_WRITE, [pool])
             if uow.custody.find_case(case.case_id) is not None:
                 raise Conflict(f"case {case.case_id} already exists", case_id=case.case_id)
@@ -141,19 +143,26 @@ class CustodyService:
                               "court": case.court, "documents": json.loads(
                                   documents_json(accepted)),
                               "assets": [_asset_payload(a) for a in assets]})
-            _screen(uow, case.case_id, [(a.chain, addr) for a in assets for addr in a.addresses],
-                    "intake", now, actor)
+            held = [(a.chain, address) for a in assets for address in a.addresses]
+            record_hits(uow, case.case_id, held, "intake", now, actor)
             return _view(uow, case.case_id)
 
         return in_write_unit(self._units, work)
 
     def _intake(self, uow: UnitOfWork, pool: str, asset: SeizedAsset, actor: str,
                 now: datetime) -> None:
+        new_addresses = []
         for address in asset.addresses:
             found = uow.custody.find_address(asset.chain, address)
-            if found is not None:
+            if found is None:
+                new_addresses.append(address)
+            elif found.case_id != asset.case_id:  # one case per address; within a case an
+                # address may hold several assets (ETH and its ERC-20 tokens)
                 raise Conflict(f"address {address} is already held for case {found.case_id}",
                                address=address)
+        if uow.custody.find_asset(asset.asset_id) is not None:
+            raise Conflict(f"asset id {asset.asset_id} is already used (asset ids are unique "
+                           "across cases)", asset_id=asset.asset_id)
         custodian = STATE_WALLET if asset.holding is HoldingPlace.STATE_WALLET else asset.holder
         vehicle = uow.reference.find_vehicle(pool)
         assert vehicle is not None
@@ -179,7 +188,7 @@ class CustodyService:
             asset.asset_id, asset.case_id, asset.chain, asset.instrument_code, asset.quantity,
             asset.holding.value, asset.holder, asset.seized_on, account.code, entry_id,
             canonical_json(list(asset.addresses)), canonical_json(list(asset.tx_ids))))
-        for address in asset.addresses:
+        for address in new_addresses:
             uow.custody.add_address(AddressRecord(asset.chain, address, asset.case_id,
                                                   asset.asset_id, asset.instrument_code, now,
                                                   "seizure"))
@@ -189,15 +198,16 @@ class CustodyService:
                    on: date, *, actor: str) -> CaseView:
         """One court step for every asset of the case, with its ledger effect."""
         def work(uow: UnitOfWork) -> CaseView:
-            pool = _pool(uow)
+            pool = seized_pool(uow)
             require(uow, actor, Permission.CASE_WRITE, [pool])
-            case = _case(uow, case_id)
-            outcome = transition(LegalStatus(case.legal_status), target, documents, on,
-                                 last_change_on=case.status_changed_on)
-            if outcome.needs_committee:
+            case = get_case(uow, case_id)
+            if get_rule(LegalStatus(case.legal_status), target).needs_committee:
+                # before the documents: no document lets this step bypass the disposition
                 raise Forbidden(f"{case.legal_status} -> {target} moves forfeited assets out "
                                 "of the seized pool: propose a disposition (`qoima case "
                                 "dispose`), which needs four-eyes approval")
+            outcome = transition(LegalStatus(case.legal_status), target, documents, on,
+                                 last_change_on=case.status_changed_on)
             now = self._clock.now()
             entry_ids = [self._ledger_effect(uow, asset, outcome.ledger_effect, on, actor, now)
                          for asset in uow.custody.list_assets(case_id)]
@@ -256,13 +266,13 @@ class CustodyService:
             tx_id=validate_txid(chain, event.tx_id) if event.tx_id and chain else event.tx_id)
 
         def work(uow: UnitOfWork) -> CustodyEventRecord:
-            pool = _pool(uow)
-            _require_any(uow, actor, (Permission.CASE_WRITE, Permission.ENTRY_POST), pool)
-            _case(uow, event.case_id)
+            pool = seized_pool(uow)
+            require_any(uow, actor, (Permission.CASE_WRITE, Permission.ENTRY_POST), pool)
+            get_case(uow, event.case_id)
             if uow.custody.find_event(event.event_id) is not None:
                 raise Conflict(f"custody event {event.event_id} already recorded",
                                event_id=event.event_id)
-            _address_book(uow, event.case_id, extra=normalized)  # refuses what cannot be
+            address_book(uow, event.case_id, extra=normalized)  # refuses what cannot be
             now = self._clock.now()
             record = CustodyEventRecord(
                 normalized.event_id, normalized.case_id, normalized.kind.value, normalized.at,
@@ -275,7 +285,7 @@ class CustodyService:
             if normalized.to_address and uow.custody.find_address(
                     chain, normalized.to_address) is None and normalized.kind.value != \
                     "outbound_transfer":
-                asset = _asset_for(uow, normalized.case_id, normalized.instrument_code)
+                asset = asset_for(uow, normalized.case_id, normalized.instrument_code)
                 uow.custody.add_address(AddressRecord(
                     chain, normalized.to_address, normalized.case_id, asset.asset_id,
                     asset.instrument_code, now, "custody_event"))
@@ -283,7 +293,7 @@ class CustodyService:
                           object_type="case", object_id=normalized.case_id,
                           payload=_event_payload(record))
             addresses = [a for a in (normalized.from_address, normalized.to_address) if a]
-            _screen(uow, normalized.case_id, [(chain, a) for a in addresses], "custody_event",
+            record_hits(uow, normalized.case_id, [(chain, a) for a in addresses], "custody_event",
                     now, actor)
             return record
 
@@ -297,9 +307,10 @@ class CustodyService:
 
         def work(uow: UnitOfWork) -> ScreeningHitRecord:
             user = load_user(uow, actor)
-            if not any(g.role is Role.COMMITTEE_MEMBER for g in user.grants):
-                raise Forbidden(f"{actor} is not a committee member: only the committee "
-                                "overrides a sanctions hit")
+            if Role.COMMITTEE_MEMBER not in user.roles_for(seized_pool(uow)):  # active, on the pool
+                raise Forbidden(f"{actor} is not {'a' if user.active else 'an active'} "
+                                "committee member: only the committee overrides a sanctions "
+                                "hit")
             hit = uow.custody.find_hit(hit_id)
             if hit is None:
                 raise NotFound(f"no screening hit {hit_id}", field="hit")
@@ -322,12 +333,6 @@ class CustodyService:
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def usd_price(uow: UnitOfWork, instrument: str, on: date) -> Decimal | None:
-    """The latest USD close on or before ``on`` (a fair value for the record), if any."""
-    quote = uow.market.latest_prices(on, [instrument]).get(instrument)
-    return quote.price if quote is not None and quote.currency == "USD" else None
-
-
 def _normalized(intake: AssetIntake) -> SeizedAsset:
     asset = intake.asset
     addresses = tuple(validate_address(asset.chain, a, intake.network).normalized
@@ -344,113 +349,12 @@ def _address(chain: str, address: str, network: str) -> str:
     return validate_address(chain, address, network).normalized
 
 
-def _pool(uow: UnitOfWork) -> str:
-    pools = [v.code for v in uow.reference.list_vehicles()
-             if v.kind is VehicleKind.SEIZED_POOL]
-    if len(pools) != 1:
-        raise NotFound(f"{len(pools)} seized-asset pools: register exactly one vehicle of kind "
-                       "seized_pool", field="vehicle")
-    return pools[0]
-
-
-def _case(uow: UnitOfWork, case_id: str) -> CaseRecord:
-    found = uow.custody.find_case(case_id)
-    if found is None:
-        raise NotFound(f"no case {case_id!r}", field="case")
-    return found
-
-
-def _asset_for(uow: UnitOfWork, case_id: str, instrument: str | None) -> AssetRecord:
-    assets = [a for a in uow.custody.list_assets(case_id)
-              if instrument is None or a.instrument_code == instrument]
-    if not assets:
-        raise NotFound(f"case {case_id} holds no {instrument or 'asset'}", field="instrument")
-    return assets[0]
-
-
-def _require_any(uow: UnitOfWork, actor: str, permissions: Sequence[Permission],
-                 vehicle: str) -> None:
-    errors: list[Exception] = []
-    for permission in permissions:
-        try:
-            require(uow, actor, permission, [vehicle])
-            return
-        except Forbidden as error:
-            errors.append(error)
-    raise errors[0]
-
-
 def _view(uow: UnitOfWork, case_id: str) -> CaseView:
-    case = _case(uow, case_id)
+    case = get_case(uow, case_id)
     return CaseView(case, tuple(uow.custody.list_assets(case_id)),
                     tuple(uow.custody.list_transitions(case_id)),
                     tuple(uow.custody.list_events(case_id)),
                     tuple(uow.custody.list_hits(case_id)))
-
-
-def _opening(uow: UnitOfWork, case_id: str | None) -> list[Holding]:
-    """Each asset's quantity at its first address (the seizure's custody address)."""
-    opening = []
-    for asset in uow.custody.list_assets(case_id):
-        first = json.loads(asset.addresses_json)[0]
-        opening.append(Holding(first, asset.chain, asset.instrument_code, asset.quantity,
-                               asset.holder))
-    return opening
-
-
-def _event(record: CustodyEventRecord) -> CustodyEvent:
-    from qoima.custody.chain_of_custody import CustodyEventKind
-
-    return CustodyEvent(record.event_id, record.case_id, CustodyEventKind(record.kind),
-                        record.at, record.actor, record.from_holder or "",
-                        record.to_holder or "", record.from_address or "",
-                        record.to_address or "", record.tx_id or "", record.quantity,
-                        record.instrument_code or "", record.note, record.fee,
-                        record.chain or "")
-
-
-def _address_book(uow: UnitOfWork, case_id: str | None,
-                  extra: CustodyEvent | None = None) -> AddressBook:
-    from qoima.custody.chain_of_custody import apply_events
-
-    cases = [case_id] if case_id else [c.case_id for c in uow.custody.list_cases()]
-    balances: list[AddressBalance] = []
-    departed: list[tuple[str, Decimal]] = []
-    fees: list[tuple[str, Decimal]] = []
-    last: datetime | None = None
-    for one in cases:
-        events = [_event(r) for r in uow.custody.list_events(one)]
-        if extra is not None and extra.case_id == one:
-            events.append(extra)
-        book = apply_events(_opening(uow, one), events)
-        balances += book.balances
-        departed += book.departed
-        fees += book.fees
-        last = max(filter(None, (last, book.last_event_at)), default=None)
-    return AddressBook(tuple(balances), tuple(departed), tuple(fees), last)
-
-
-def _screen(uow: UnitOfWork, case_id: str | None, addresses: Sequence[tuple[str, str]],
-            context: str, now: datetime, actor: str) -> list[ScreeningHitRecord]:
-    """Record a hit for every listed address (one open hit per case, address and list)."""
-    keys = {address_key(a): (chain, a) for chain, a in addresses}
-    found = uow.custody.find_sanctioned(sorted(keys))
-    known = {(h.address, h.list_id) for h in uow.custody.list_hits(case_id)}
-    hits = []
-    for listed in found:
-        chain, address = keys[listed.address_key]
-        if (address, listed.list_id) in known:
-            continue
-        known.add((address, listed.list_id))
-        hit = uow.custody.add_hit(ScreeningHitRecord(
-            case_id, chain, address, listed.list_id, listed.entity, context, "open", now,
-            "[]"))
-        record_change(uow, at=now, actor=actor, action="case.sanctions_hit",
-                      object_type="screening_hit", object_id=str(hit.id), payload={
-                          "case": case_id, "address": address, "entity": listed.entity,
-                          "program": listed.program, "context": context})
-        hits.append(hit)
-    return hits
 
 
 def _asset_payload(asset: SeizedAsset) -> dict[str, object]:
@@ -469,4 +373,4 @@ def _event_payload(record: CustodyEventRecord) -> dict[str, object]:
             "instrument": record.instrument_code, "fee": record.fee, "note": record.note}
 
 
-__all__ = ["AssetIntake", "CaseView", "CustodyService", "documents_json", "usd_price"]
+__all__ = ["AssetIntake", "CaseView", "CustodyService"]

@@ -16,8 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
-from qoima.app.custody import CustodyService, _address_book, _case, _pool, _require_any, _screen
+from qoima.app.custody import CustodyService
+from qoima.app.custody_book import address_book, get_case, record_hits, require_any, seized_pool
 from qoima.app.custody_ports import (
     ChallengeRecord,
     ForkRecord,
@@ -75,8 +77,8 @@ class CustodyEvidence:
         moment = datetime.combine(as_of, time(23, 59, 59), tzinfo=UTC)
 
         def work(uow: UnitOfWork) -> ReconciliationOutcome:
-            _require_any(uow, actor, WRITERS, _pool(uow))
-            book = _address_book(uow, None).as_mapping()
+            require_any(uow, actor, WRITERS, seized_pool(uow))
+            book = address_book(uow, None).as_mapping()
             result = reconcile(book, observed, moment, tolerance, max_age=timedelta(days=7))
             rows = [{"address": r.address, "instrument": r.instrument_code, "book": r.book,
                      "observed": r.observed, "difference": r.difference,
@@ -104,13 +106,15 @@ class CustodyEvidence:
                   actor: str, network: str = "mainnet") -> ChallengeRecord:
         """Issue a challenge for an address the case holds: the message to sign."""
         normalized = validate_address(chain, address, network).normalized
-        nonce = secrets.token_urlsafe(24)
+        # hex, not token_urlsafe: a nonce starting with "-" would read as an option when
+        # pasted into `qoima case verify-proof NONCE`
+        nonce = secrets.token_hex(16)
         message = challenge_message(Challenge(case_id, Chain(chain), normalized, issued_on,
                                               nonce, Network(network)))
 
         def work(uow: UnitOfWork) -> ChallengeRecord:
-            _require_any(uow, actor, WRITERS, _pool(uow))
-            _case(uow, case_id)
+            require_any(uow, actor, WRITERS, seized_pool(uow))
+            get_case(uow, case_id)
             held = uow.custody.find_address(chain, normalized)
             if held is None or held.case_id != case_id:
                 raise NotFound(f"case {case_id} holds no address {normalized} on {chain}",
@@ -138,7 +142,13 @@ class CustodyEvidence:
                               signature.strip(), network)
 
         def work(uow: UnitOfWork) -> ProofOutcome:
-            _require_any(uow, actor, WRITERS, _pool(uow))
+            require_any(uow, actor, WRITERS, seized_pool(uow))
+            if any(p.nonce == nonce and p.valid
+                   for p in uow.custody.list_proofs(challenge.case_id)):
+                # a challenge is answered once: verifying it again would date an old
+                # signature as a new proof of control
+                raise Conflict(f"challenge {nonce} already has a valid proof: issue a new one "
+                               "with `qoima case prove`", nonce=nonce)
             record = uow.custody.add_proof(ProofRecord(
                 nonce, challenge.case_id, challenge.chain, challenge.address,
                 signature.strip(), result.scheme.value, result.valid, result.reason,
@@ -184,8 +194,8 @@ class CustodyEvidence:
                                         e.entity, e.program) for e in sanctions.entries]
 
         def work(uow: UnitOfWork) -> tuple[SanctionsListRecord, bool]:
-            _require_any(uow, actor, (Permission.CASE_WRITE, Permission.REFERENCE_WRITE),
-                         _pool(uow))
+            require_any(uow, actor, (Permission.CASE_WRITE, Permission.REFERENCE_WRITE),
+                         seized_pool(uow))
             stored = uow.custody.add_sanctions_list(record, rows)
             new = stored.imported_at == record.imported_at
             if new:
@@ -202,7 +212,7 @@ class CustodyEvidence:
     def screen(self, *, actor: str) -> list[ScreeningHitRecord]:
         """Screen every held address against every stored list; returns the open hits."""
         def work(uow: UnitOfWork) -> list[ScreeningHitRecord]:
-            _require_any(uow, actor, WRITERS, _pool(uow))
+            require_any(uow, actor, WRITERS, seized_pool(uow))
             self._rescreen(uow, actor)
             return uow.custody.list_hits(status="open")
 
@@ -219,13 +229,13 @@ class CustodyEvidence:
         for held in uow.custody.list_addresses():
             by_case.setdefault(held.case_id, []).append((held.chain, held.address))
         for case_id, addresses in by_case.items():
-            _screen(uow, case_id, addresses, "screening", self._clock.now(), actor)
+            record_hits(uow, case_id, addresses, "screening", self._clock.now(), actor)
 
     # -- forks -------------------------------------------------------------------------------
     def record_fork(self, fork: ForkedAsset, *, actor: str) -> ForkRecord:
         def work(uow: UnitOfWork) -> ForkRecord:
-            _require_any(uow, actor, WRITERS, _pool(uow))
-            _case(uow, fork.case_id)
+            require_any(uow, actor, WRITERS, seized_pool(uow))
+            get_case(uow, fork.case_id)
             held = [a for a in uow.custody.list_addresses(fork.case_id)
                     if address_key(a.address) == address_key(fork.source_address)]
             if not held:
@@ -254,9 +264,12 @@ class CustodyEvidence:
         """Counts, quantities, values, legal status, last reconciliation and proof per
         case and for the whole pool."""
         with self._units(write=False) as uow:
-            reconciliations = uow.custody.list_reconciliations()
-            last_rec = max((r for r in reconciliations if r.as_of_date <= as_of),
-                           key=lambda r: (r.as_of_date, r.recorded_at), default=None)
+            # newest first; each with its rows, so a case counts as reconciled only by a
+            # reconciliation that compared its addresses, with the status of those rows
+            reconciliations = [
+                (r, json.loads(r.rows_json)) for r in sorted(
+                    (r for r in uow.custody.list_reconciliations() if r.as_of_date <= as_of),
+                    key=lambda r: (r.as_of_date, r.recorded_at), reverse=True)]
             snapshots = []
             codes: set[str] = set()
             for case in uow.custody.list_cases():
@@ -265,13 +278,18 @@ class CustodyEvidence:
                 proofs = [p for p in uow.custody.list_proofs(case.case_id)
                           if p.verified_at.date() <= as_of]
                 last_proof = max(proofs, key=lambda p: p.verified_at, default=None)
+                held = {address_key(a.address) for a in uow.custody.list_addresses(case.case_id)}
+                last_rec, state = _last_reconciliation(reconciliations, held)
+                disposed = {d.asset_id: LegalStatus(d.model)
+                            for d in uow.custody.list_dispositions(case.case_id)
+                            if d.status == "executed"}
                 snapshots.append(CaseSnapshot(
                     case.case_id, tuple(AssetSnapshot(
                         a.asset_id, a.instrument_code, a.quantity,
-                        LegalStatus(case.legal_status), len(json.loads(a.addresses_json)))
+                        disposed.get(a.asset_id, LegalStatus(case.legal_status)),
+                        len(json.loads(a.addresses_json)))
                         for a in assets),
-                    last_rec.as_of_date if last_rec else None,
-                    ReconciliationState(last_rec.status) if last_rec else None,
+                    last_rec.as_of_date if last_rec else None, state,
                     last_proof.verified_at.date() if last_proof else None,
                     all(p.valid for p in proofs) if proofs else None))
             quotes = uow.market.latest_prices(as_of, sorted(codes))
@@ -280,6 +298,20 @@ class CustodyEvidence:
             for c in codes}
         return pool_inventory(snapshots, prices, as_of_date=as_of,
                               stale_after_days=stale_after_days)
+
+
+def _last_reconciliation(reconciliations: Sequence[tuple[ReconciliationRecord, Any]],
+                         held: set[str]
+                         ) -> tuple[ReconciliationRecord | None, ReconciliationState | None]:
+    """The newest reconciliation with a row for one of ``held`` (address keys), and whether
+    those rows matched."""
+    for record, rows in reconciliations:
+        mine = [row for row in rows if address_key(row["address"]) in held]
+        if mine:
+            matched = all(row["status"] == "matched" for row in mine)
+            return record, (ReconciliationState.MATCHED if matched
+                            else ReconciliationState.DIFFERENCES)
+    return None, None
 
 
 __all__ = ["CustodyEvidence", "InvalidInput", "ProofOutcome", "ReconciliationOutcome"]

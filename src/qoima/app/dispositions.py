@@ -19,18 +19,13 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
 
-from qoima.app.custody import _case, _pool, usd_price
+from qoima.app.custody_book import documents_json, get_case, seized_pool, usd_price
 from qoima.app.custody_ports import AssetRecord, DispositionRecord, TransitionRecord
 from qoima.app.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from qoima.app.units import in_write_unit, record_change
 from qoima.app.users import load_user
-from qoima.custody.disposition import (
-    DispositionBatch,
-    DispositionComparison,
-    DispositionParams,
-    PriceHistory,
-    compare_dispositions,
-)
+from qoima.custody.disposition import DispositionComparison, compare_dispositions
+from qoima.custody.disposition_inputs import DispositionBatch, DispositionParams, PriceHistory
 from qoima.custody.legal import Document, DocumentKind, LegalStatus, transition
 from qoima.domain.canonical import canonical_json
 from qoima.domain.enums import AccountKind, EntryCode
@@ -56,7 +51,7 @@ class DispositionService:
         """What each disposition model would have produced for each asset of the case from
         its forfeiture date (or ``forfeited_on``), on the stored price history."""
         with self._units(write=False) as uow:
-            case = _case(uow, case_id)
+            case = get_case(uow, case_id)
             start = forfeited_on or _forfeited_on(uow, case_id)
             if start is None:
                 raise InvalidInput(f"case {case_id} is {case.legal_status}, not forfeited: give "
@@ -89,14 +84,17 @@ class DispositionService:
         disposition_id = "dsp-" + hashlib.sha256(idempotency.encode()).hexdigest()[:16]
 
         def work(uow: UnitOfWork) -> DispositionRecord:
-            pool = _pool(uow)
+            pool = seized_pool(uow)
             receiver = vehicle if target is LegalStatus.TRANSFERRED_TO_RESERVE else pool
             authorize(load_user(uow, actor), Permission.ORDER_CREATE, receiver)
-            case = _case(uow, case_id)
+            case = get_case(uow, case_id)
             if case.legal_status != LegalStatus.FORFEITED.value:
                 raise InvalidInput(f"case {case_id} is {case.legal_status}: only forfeited "
                                    "assets can be disposed of", field="case")
             asset = _asset(uow, case_id, asset_id)
+            if asset_id not in _undisposed(uow, case_id):
+                raise Conflict(f"asset {asset_id} of case {case_id} is already disposed of",
+                               asset_id=asset_id)
             _no_open_hits(uow, case_id)
             price = price_usd or usd_price(uow, asset.instrument_code, on)
             if price is None or price <= 0:
@@ -137,7 +135,7 @@ class DispositionService:
             if actor == record.maker:
                 raise Forbidden("the maker of a disposition cannot approve it (four eyes)")
             user = load_user(uow, actor)
-            authorize(user, Permission.ORDER_APPROVE, record.target_vehicle or _pool(uow))
+            authorize(user, Permission.ORDER_APPROVE, record.target_vehicle or seized_pool(uow))
             approvals = [a for a in json.loads(record.approvals_json) if a["user"] != actor]
             approvals.append({"user": actor, "roles": sorted(g.role.value for g in user.grants),
                               "at": self._clock.now().isoformat()})
@@ -163,7 +161,7 @@ class DispositionService:
                 raise Conflict(f"disposition {disposition_id} is {record.status}",
                                disposition_id=disposition_id)
             authorize(load_user(uow, actor), Permission.ORDER_REJECT,
-                      record.target_vehicle or _pool(uow))
+                      record.target_vehicle or seized_pool(uow))
             record = replace(record, status="rejected", reason=reason,
                              updated_at=self._clock.now())
             uow.custody.update_disposition(record)
@@ -180,7 +178,7 @@ class DispositionService:
 
     def _execute(self, uow: UnitOfWork, record: DispositionRecord, on: date, actor: str
                  ) -> DispositionRecord:
-        case = _case(uow, record.case_id)
+        case = get_case(uow, record.case_id)
         _no_open_hits(uow, record.case_id)
         target = LegalStatus(record.model)
         document = Document(DOCUMENT[target], record.disposition_id, on, "investment committee")
@@ -213,8 +211,10 @@ class DispositionService:
             record_change(uow, at=now, actor=actor, action=f"entry.{posted.posted.phase}",
                           object_type="entry", object_id=entry_id,
                           payload=posted.posted.content())
-        from qoima.app.custody import documents_json
-
+        executed = replace(record, status="executed", entry_id=entry_id, updated_at=now)
+        uow.custody.update_disposition(executed)
+        if _undisposed(uow, record.case_id):  # the case stays forfeited until its last asset
+            return executed
         uow.custody.set_case_status(record.case_id, target.value, on)
         uow.custody.add_transition(TransitionRecord(
             record.case_id, case.legal_status, target.value, on,
@@ -224,9 +224,13 @@ class DispositionService:
                       object_id=record.case_id, payload={
                           "from": case.legal_status, "to": target.value, "on": on,
                           "disposition": record.disposition_id})
-        executed = replace(record, status="executed", entry_id=entry_id, updated_at=now)
-        uow.custody.update_disposition(executed)
         return executed
+
+
+def _undisposed(uow: UnitOfWork, case_id: str) -> list[str]:
+    """Assets of the case without an executed disposition."""
+    done = {d.asset_id for d in uow.custody.list_dispositions(case_id) if d.status == "executed"}
+    return [a.asset_id for a in uow.custody.list_assets(case_id) if a.asset_id not in done]
 
 
 def _disposition(uow: UnitOfWork, disposition_id: str) -> DispositionRecord:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json as jsonlib
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -19,13 +20,14 @@ from qoima.cli.context import state
 from qoima.cli.options import Json, parse_date
 from qoima.cli.render import console, print_json, table
 from qoima.custody.chain_of_custody import CustodyEvent, CustodyEventKind
-from qoima.custody.disposition import DispositionParams
+from qoima.custody.disposition_inputs import DispositionParams
 from qoima.custody.forks import ForkedAsset, ValuationPolicy
 from qoima.custody.legal import Document, DocumentKind, LegalStatus
 
 case_app = typer.Typer(no_args_is_help=True, help="Seized crypto: cases, legal status, chain "
                        "of custody, reconciliation, proof of control, screening, disposition.")
 
+_E = TypeVar("_E", bound=StrEnum)
 Network = Annotated[str, typer.Option("--network", help="mainnet, testnet, signet, regtest.")]
 
 
@@ -46,6 +48,27 @@ def _number(text: str | None, hint: str) -> Decimal | None:
     return value
 
 
+def _choice(kind: type[_E], text: str, hint: str) -> _E:
+    try:
+        return kind(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r}: one of {', '.join(kind)}",
+                                 param_hint=hint) from None
+
+
+def _moment(text: str, hint: str) -> datetime:
+    """An ISO time with its zone, in UTC (custody events are kept in UTC)."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an ISO time (2026-03-05T10:00:00+05:00)",
+                                 param_hint=hint) from None
+    if value.tzinfo is None:
+        raise typer.BadParameter(f"{text!r} has no time zone: add Z or an offset such as "
+                                 "+05:00", param_hint=hint)
+    return value.astimezone(UTC)
+
+
 def _documents(values: list[str] | None) -> list[Document]:
     """``KIND:REFERENCE:YYYY-MM-DD:ISSUER``."""
     documents = []
@@ -54,12 +77,8 @@ def _documents(values: list[str] | None) -> list[Document]:
         if len(parts) < 4:
             raise typer.BadParameter(f"{value!r}: write KIND:REFERENCE:YYYY-MM-DD:ISSUER",
                                      param_hint="--document")
-        try:
-            kind = DocumentKind(parts[0])
-        except ValueError:
-            raise typer.BadParameter(f"{parts[0]!r}: one of {', '.join(DocumentKind)}",
-                                     param_hint="--document") from None
-        documents.append(Document(kind, parts[1], _day(parts[2], "--document"), parts[3]))
+        documents.append(Document(_choice(DocumentKind, parts[0], "--document"), parts[1],
+                                  _day(parts[2], "--document"), parts[3]))
     return documents
 
 
@@ -150,11 +169,7 @@ def transition(ctx: typer.Context, case_id: str,
                on: Annotated[str | None, typer.Option("--on", help="Effective date.")] = None,
                json: Json = False) -> None:
     """A court step (freeze, court review, forfeiture, return, release to victims)."""
-    try:
-        target = LegalStatus(to)
-    except ValueError:
-        raise typer.BadParameter(f"{to!r}: one of {', '.join(LegalStatus)}",
-                                 param_hint="--to") from None
+    target = _choice(LegalStatus, to, "--to")
     view = state(ctx).reserve().custody.transition(case_id, target, _documents(document),
                                                    _day(on, "--on"), actor=state(ctx).actor)
     _show(view, json)
@@ -165,7 +180,7 @@ def custody(ctx: typer.Context, case_id: str,
             event_id: Annotated[str, typer.Option("--event-id")],
             kind: Annotated[str, typer.Option("--kind", help=", ".join(CustodyEventKind))],
             at: Annotated[str, typer.Option("--at", help="ISO time with zone, e.g. "
-                                            "2026-03-05T10:00:00+00:00")],
+                                            "2026-03-05T10:00:00+05:00")],
             chain: Annotated[str, typer.Option("--chain")] = "",
             instrument: Annotated[str, typer.Option("--instrument")] = "",
             from_address: Annotated[str, typer.Option("--from-address")] = "",
@@ -178,11 +193,8 @@ def custody(ctx: typer.Context, case_id: str,
             note: Annotated[str, typer.Option("--note")] = "",
             network: Network = "mainnet", json: Json = False) -> None:
     """Record a custody event (key generation, transfer, handover, custodian change...)."""
-    try:
-        when = datetime.fromisoformat(at)
-        event_kind = CustodyEventKind(kind)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--at/--kind") from None
+    event_kind = _choice(CustodyEventKind, kind, "--kind")
+    when = _moment(at, "--at")
     event = CustodyEvent(event_id, case_id, event_kind, when, state(ctx).actor, from_holder,
                          to_holder, from_address, to_address, tx,
                          _number(quantity, "--quantity"), instrument, note,
@@ -311,7 +323,7 @@ def fork(ctx: typer.Context, case_id: str, parent: Annotated[str, typer.Option("
     assert amount is not None
     record = state(ctx).reserve().evidence.record_fork(ForkedAsset(
         case_id, parent, instrument, amount, _day(fork_date, "--fork-date"), source_address,
-        ValuationPolicy(valuation), note), actor=state(ctx).actor)
+        _choice(ValuationPolicy, valuation, "--valuation"), note), actor=state(ctx).actor)
     print_json(record) if json else console.print(
         f"recorded {record.quantity:f} {record.instrument_code} ({record.valuation_policy})",
         highlight=False)
@@ -349,7 +361,7 @@ def dispose(ctx: typer.Context, case_id: str,
         return
     if asset is not None:
         record = reserve.dispositions.propose(
-            case_id, asset, LegalStatus(to), actor=actor, on=day, vehicle=vehicle,
+            case_id, asset, _choice(LegalStatus, to, "--to"), actor=actor, on=day, vehicle=vehicle,
             tranche=tranche, custodian=custodian, cash_account=cash_account,
             price_usd=_number(price, "--price"))
         print_json(record) if json else console.print(
@@ -397,7 +409,8 @@ def inventory(ctx: typer.Context, as_of: Annotated[str | None, typer.Option("--a
 @case_app.command("proofs")
 def proofs(ctx: typer.Context, case_id: Annotated[str | None, typer.Option("--case")] = None,
            export: Annotated[bool, typer.Option("--export", help="Valid proofs with their "
-                                                "messages, for publication.")] = False) -> None:
-    """Recorded proofs of control (JSON)."""
+                                                "messages, for publication.")] = False,
+           json: Json = True) -> None:
+    """Recorded proofs of control, as JSON (``--json`` is accepted like everywhere)."""
     evidence = state(ctx).reserve().evidence
     print_json(evidence.export_proofs(case_id) if export else evidence.proofs(case_id))
