@@ -913,3 +913,24 @@ def test_every_asset_of_a_forfeited_case_can_be_disposed_of(world: Reserve) -> N
     dispose(f"{cid}-A2")  # today: InvalidInput "case DSP-2 is transferred_to_reserve"
     assert (ledger(r, POOL_BTC)[0], ledger(r, FUND_BTC)[0]) == (pool0 - 3, fund0 + 3)
     assert r.custody.case(cid).case.legal_status == "transferred_to_reserve"
+
+
+def test_reconciliation_expects_nothing_from_assets_that_left_the_pool(world: Reserve) -> None:
+    """A disposed asset is no longer expected on chain; the asset still held in the same
+    case is."""
+    r, cid = world, "RCN-LEFT"
+    held_address = btc_address(f"{cid} kept wallet")
+    open_case(r, cid, asset(cid, asset_id=f"{cid}-A1", quantity="1"),
+              asset(cid, asset_id=f"{cid}-A2", quantity="2", address=held_address))
+    forfeit(r, cid)
+    proposed = r.dispositions.propose(cid, f"{cid}-A1", S.TRANSFERRED_TO_RESERVE,
+                                      actor="pm-fund", on=DISPOSED_ON, vehicle=FUND,
+                                      tranche="liquidity", custodian="bitgo")
+    r.dispositions.approve(proposed.disposition_id, actor="risk", on=DISPOSED_ON)
+    r.dispositions.approve(proposed.disposition_id, actor="cm1", on=DISPOSED_ON)
+    outcome = r.evidence.reconcile([], source="empty snapshot", as_of=AS_OF, actor="ops")
+    rows = {(row.address, row.instrument_code): row for row in outcome.result.rows}
+    moved = r.custody.case(cid).assets[0]
+    first = json.loads(moved.addresses_json)[0]
+    assert (first, "BTC") not in rows  # disposed: left the seized pool
+    assert rows[(held_address, "BTC")].book == Decimal(2)  # still expected on chain

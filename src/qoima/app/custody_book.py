@@ -21,7 +21,8 @@ from qoima.custody.chain_of_custody import (
     address_key,
     apply_events,
 )
-from qoima.custody.legal import Document
+from qoima.custody.inventory import HELD_STATUSES
+from qoima.custody.legal import Document, LegalStatus
 from qoima.domain.canonical import canonical_json
 from qoima.domain.enums import VehicleKind
 from qoima.domain.errors import Forbidden, NotFound
@@ -111,6 +112,22 @@ def address_book(uow: UnitOfWork, case_id: str | None,
         fees += book.fees
         last = max(filter(None, (last, book.last_event_at)), default=None)
     return AddressBook(tuple(balances), tuple(departed), tuple(fees), last)
+
+
+def held_balances(uow: UnitOfWork) -> dict[tuple[str, str], Decimal]:
+    """What the book expects on chain: the address book of every case still in the state's
+    custody, without the assets already disposed of (they left the seized pool)."""
+    disposed = {d.asset_id for d in uow.custody.list_dispositions() if d.status == "executed"}
+    expected: dict[tuple[str, str], Decimal] = {}
+    for case in uow.custody.list_cases():
+        if LegalStatus(case.legal_status) not in HELD_STATUSES:
+            continue
+        gone = {(address, a.instrument_code) for a in uow.custody.list_assets(case.case_id)
+                if a.asset_id in disposed for address in json.loads(a.addresses_json)}
+        for key, quantity in address_book(uow, case.case_id).as_mapping().items():
+            if key not in gone:
+                expected[key] = expected.get(key, Decimal(0)) + quantity
+    return expected
 
 
 def record_hits(uow: UnitOfWork, case_id: str | None, addresses: Sequence[tuple[str, str]],

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from qoima.app.custody import CustodyService
-from qoima.app.custody_book import address_book, get_case, record_hits, require_any, seized_pool
+from qoima.app.custody_book import get_case, held_balances, record_hits, require_any, seized_pool
 from qoima.app.custody_ports import (
     ChallengeRecord,
     ForkRecord,
@@ -78,7 +78,7 @@ class CustodyEvidence:
 
         def work(uow: UnitOfWork) -> ReconciliationOutcome:
             require_any(uow, actor, WRITERS, seized_pool(uow))
-            book = address_book(uow, None).as_mapping()
+            book = held_balances(uow)
             result = reconcile(book, observed, moment, tolerance, max_age=timedelta(days=7))
             rows = [{"address": r.address, "instrument": r.instrument_code, "book": r.book,
                      "observed": r.observed, "difference": r.difference,
