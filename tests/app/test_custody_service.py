@@ -589,7 +589,7 @@ def snapshot_of_book(reserve: Reserve, observed_at: datetime,
                      ) -> list[ObservedBalance]:
     return [ObservedBalance(b.chain, b.address, b.instrument_code,
                             change(b.address, b.quantity), observed_at, "test explorer")
-            for b in reserve.custody.address_book().balances]
+            for b in reserve.custody.expected_on_chain()]
 
 
 def test_reconciliation_against_a_snapshot(world: Reserve, tmp_path: Path) -> None:

@@ -457,7 +457,7 @@ def test_custody_events_move_balances_and_unknown_addresses_are_refused(ws: Work
 def _snapshot(ws: Workspace, name: str, short: str | None = None, unit: str = "sat") -> Path:
     """The book's balance of every address, in satoshi (``short`` less 1000 sat)."""
     with ws.reserve() as reserve:
-        balances = reserve.custody.address_book().balances
+        balances = reserve.custody.expected_on_chain()
     lines = ["chain,address,asset,quantity,unit,observed_at,source"]
     for b in balances:
         assert b.instrument_code == "BTC"  # this workspace's cases hold bitcoin only

@@ -23,6 +23,7 @@ from qoima.app.custody_book import (
     asset_for,
     documents_json,
     get_case,
+    held_balances,
     record_hits,
     require_any,
     seized_pool,
@@ -42,6 +43,7 @@ from qoima.app.users import load_user, require
 from qoima.custody.addresses import validate_address, validate_txid
 from qoima.custody.cases import Case, HoldingPlace, SeizedAsset
 from qoima.custody.chain_of_custody import (
+    AddressBalance,
     AddressBook,
     CustodyEvent,
 )
@@ -99,6 +101,12 @@ class CustodyService:
     def cases(self) -> list[CaseRecord]:
         with self._units(write=False) as uow:
             return uow.custody.list_cases()
+
+    def expected_on_chain(self) -> list[AddressBalance]:
+        """Balances the chain should show: cases still in custody, less disposed assets
+        (what a reconciliation compares)."""
+        with self._units(write=False) as uow:
+            return held_balances(uow)
 
     def address_book(self, case_id: str | None = None) -> AddressBook:
         """Expected balance per address: the seizures, then every custody event."""

@@ -114,19 +114,18 @@ def address_book(uow: UnitOfWork, case_id: str | None,
     return AddressBook(tuple(balances), tuple(departed), tuple(fees), last)
 
 
-def held_balances(uow: UnitOfWork) -> dict[tuple[str, str], Decimal]:
+def held_balances(uow: UnitOfWork) -> list[AddressBalance]:
     """What the book expects on chain: the address book of every case still in the state's
     custody, without the assets already disposed of (they left the seized pool)."""
     disposed = {d.asset_id for d in uow.custody.list_dispositions() if d.status == "executed"}
-    expected: dict[tuple[str, str], Decimal] = {}
+    expected: list[AddressBalance] = []
     for case in uow.custody.list_cases():
         if LegalStatus(case.legal_status) not in HELD_STATUSES:
             continue
         gone = {(address, a.instrument_code) for a in uow.custody.list_assets(case.case_id)
                 if a.asset_id in disposed for address in json.loads(a.addresses_json)}
-        for key, quantity in address_book(uow, case.case_id).as_mapping().items():
-            if key not in gone:
-                expected[key] = expected.get(key, Decimal(0)) + quantity
+        expected += [b for b in address_book(uow, case.case_id).balances
+                     if (b.address, b.instrument_code) not in gone]
     return expected
 
 

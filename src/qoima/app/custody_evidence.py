@@ -78,7 +78,10 @@ class CustodyEvidence:
 
         def work(uow: UnitOfWork) -> ReconciliationOutcome:
             require_any(uow, actor, WRITERS, seized_pool(uow))
-            book = held_balances(uow)
+            book: dict[tuple[str, str], Decimal] = {}
+            for held in held_balances(uow):
+                key = (held.address, held.instrument_code)
+                book[key] = book.get(key, Decimal(0)) + held.quantity
             result = reconcile(book, observed, moment, tolerance, max_age=timedelta(days=7))
             rows = [{"address": r.address, "instrument": r.instrument_code, "book": r.book,
                      "observed": r.observed, "difference": r.difference,
