@@ -64,6 +64,22 @@ DEFAULT_SIZE_USD = Decimal(100_000_000)
 
 
 @dataclass(frozen=True, slots=True)
+class ExecutionLimit:
+    """A tranche of ``tranche_usd`` buys each instrument within ``max_sessions`` at
+    ``adv_participation`` of its ADV a day: a weight cap per instrument."""
+
+    max_sessions: int
+    adv_participation: float
+    tranche_usd: Decimal
+
+    def caps(self, candidates: Sequence[CandidateFacts]) -> dict[str, tuple[float, str]]:
+        days, share, size = self.max_sessions, self.adv_participation, float(self.tranche_usd)
+        return {c.code: (days * share * (c.adv_usd or 0.0) / size,
+                         f"tranches: {c.code} bought within {days} sessions at {share:g} "
+                         "of ADV") for c in candidates}
+
+
+@dataclass(frozen=True, slots=True)
 class MixRequest:
     """How to choose the mix: an optimizer method (and its parameters) over the candidates
     (default: the policy's allow list), or fixed ``weights``."""
@@ -76,8 +92,8 @@ class MixRequest:
     params: Mapping[str, Any] = field(default_factory=dict)
     window: int = 500
     history: HistorySettings = field(default_factory=HistorySettings)
-    #: code -> (weight cap, name): caps beyond the policy's (a tranche's execution time)
-    extra_caps: Mapping[str, tuple[float, str]] = field(default_factory=dict)
+    #: a tranche's execution time: each instrument must be buyable within it
+    execution: ExecutionLimit | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -155,13 +171,6 @@ class AllocationService:
         inputs = self._load(vehicle, as_of, policy, request)
         return self._compose(inputs, policy, request, _size(request, policy))
 
-    def candidates(self, vehicle: str, as_of: date, request: MixRequest | None = None
-                   ) -> tuple[CandidateFacts, ...]:
-        """The priced candidates (price, lot, ADV) the mix would be chosen from."""
-        request = request or MixRequest()
-        policy = self._policies.in_force(vehicle, as_of)
-        return self._load(vehicle, as_of, policy, request).candidates
-
     def _load(self, vehicle: str, as_of: date, policy: InvestmentPolicy | None,
               request: MixRequest) -> AllocationInputs:
         with self._units(write=False) as uow:
@@ -183,7 +192,8 @@ class AllocationService:
         unpriced = tuple(Exclusion(code, "data", why) for code, why in inputs.excluded.items())
         index = [inputs.codes.index(code) for code in translated.codes]
         scenarios = inputs.unit_returns[:, index]
-        constraints = _capped(translated.constraints, translated.codes, request.extra_caps)
+        caps = request.execution.caps(inputs.candidates) if request.execution else {}
+        constraints = _capped(translated.constraints, translated.codes, caps)
         if request.weights is not None:
             constraints = _pinned(constraints, translated.codes, request.weights)
         problem = CompositionProblem(translated.codes, scenarios, level=request.level,
@@ -393,5 +403,6 @@ def _pinned(constraints: Constraints, codes: tuple[str, ...],
                    lower_names=tuple(f"the weight given for {c}" for c in codes))
 
 
-__all__ = ["AllocationService", "Composition", "GateCheck", "MixRequest", "Sizing",
+__all__ = ["AllocationService", "Composition", "ExecutionLimit", "GateCheck", "MixRequest",
+           "Sizing",
            "gate_payload"]

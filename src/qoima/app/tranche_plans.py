@@ -25,7 +25,13 @@ from qoima.allocation.tranches import (
     plan_tranches,
     tranche_status,
 )
-from qoima.app.allocation import AllocationService, Composition, GateCheck, MixRequest
+from qoima.app.allocation import (
+    AllocationService,
+    Composition,
+    ExecutionLimit,
+    GateCheck,
+    MixRequest,
+)
 from qoima.app.allocation_ports import PlanStatus, TranchePlanRecord
 from qoima.app.order_records import order_from_record
 from qoima.app.orders import OrderService
@@ -82,9 +88,8 @@ class TranchePlanService:
                                    field="target")
             target_usd = (Decimal(repr(sizing.result.recommended_usd)) / MILLION).quantize(
                 Decimal(1), ROUND_DOWN) * MILLION
-        caps = self._execution_caps(vehicle, as_of, rules, target_usd, request)
         composition = self._allocation.compose(vehicle, as_of, replace(
-            request, size_usd=target_usd, extra_caps={**request.extra_caps, **caps}))
+            request, size_usd=target_usd, execution=_execution(rules, target_usd)))
         result = composition.result
         weights = {c: float(w) for c, w in zip(result.codes, result.weights, strict=True)
                    if w > 1e-9}
@@ -125,26 +130,6 @@ class TranchePlanService:
         record, created = in_write_unit(self._units, work)
         view = self.status(record.plan_id, as_of)
         return replace(view, composition=composition, created=created)
-
-    def _execution_caps(self, vehicle: str, as_of: date, rules: TrancheRules,
-                        target_usd: Decimal, request: MixRequest
-                        ) -> dict[str, tuple[float, str]]:
-        """Weight caps so the largest tranche buys each instrument within ``max_sessions``
-        at ``adv_participation`` of ADV a day."""
-        if rules.max_sessions is None:
-            return {}
-        reached, largest = Decimal(0), Decimal(0)
-        for step in rules.steps:
-            top = min(step.up_to_usd, target_usd)
-            largest, reached = max(largest, top - reached), max(reached, top)
-        days, share = rules.max_sessions, float(rules.adv_participation)
-        caps = {}
-        for fact in self._allocation.candidates(vehicle, as_of, request):
-            adv = fact.adv_usd or 0.0
-            caps[fact.code] = (days * share * adv / float(largest),
-                               f"tranches: {fact.code} bought within {days} sessions at "
-                               f"{share:g} of ADV")
-        return caps
 
     def status(self, plan_id: str, as_of: date) -> PlanView:
         with self._units(write=False) as uow:
@@ -223,6 +208,17 @@ class TranchePlanService:
                           None, line.price_usd, account.tranche_code, account.custodian_code,
                           f"{record.plan_id} tranche {tranche.id}: {line.days} session(s) at "
                           "most the policy's share of ADV a day")
+
+
+def _execution(rules: TrancheRules, target_usd: Decimal) -> ExecutionLimit | None:
+    """The largest tranche must buy every instrument within ``max_sessions``."""
+    if rules.max_sessions is None:
+        return None
+    reached, largest = Decimal(0), Decimal(0)
+    for step in rules.steps:
+        top = min(step.up_to_usd, target_usd)
+        largest, reached = max(largest, top - reached), max(reached, top)
+    return ExecutionLimit(rules.max_sessions, float(rules.adv_participation), largest)
 
 
 # -- the plan as stored JSON -----------------------------------------------------------------
