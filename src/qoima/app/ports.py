@@ -12,6 +12,7 @@ from typing import Protocol
 from qoima.app.allocation_ports import AllocationRepository
 from qoima.app.custody_ports import CustodyRepository
 from qoima.app.governance_ports import OrderRepository, PolicyRepository, UserRepository
+from qoima.app.run_ports import RunRepository
 from qoima.app.transfer_ports import TransferRepository
 from qoima.audit.records import AuditRecord
 from qoima.domain.reference import Account, Custodian, Instrument, Manager, Vehicle
@@ -118,6 +119,8 @@ class UnitOfWork(Protocol):
     def allocation(self) -> AllocationRepository: ...
     @property
     def custody(self) -> CustodyRepository: ...
+    @property
+    def runs(self) -> RunRepository: ...
 
     def commit(self) -> None: ...
 

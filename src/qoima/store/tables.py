@@ -234,6 +234,7 @@ from qoima.store import custody_tables as _custody  # noqa: E402, F401
 
 # Users, policies, breaches and orders live in their own module, on this metadata.
 from qoima.store import governance_tables as _governance  # noqa: E402, F401
+from qoima.store import run_tables as _runs  # noqa: E402, F401
 
 # Custody transfers and their approvals (issue 5, item 7).
 from qoima.store import transfer_tables as _transfers  # noqa: E402, F401

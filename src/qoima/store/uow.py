@@ -18,6 +18,7 @@ from qoima.store.market_repo import SqlMarketRepository
 from qoima.store.order_repo import SqlOrderRepository
 from qoima.store.policy_repo import SqlPolicyRepository
 from qoima.store.reference_repo import SqlReferenceRepository
+from qoima.store.run_repo import SqlRunRepository
 from qoima.store.transfer_repo import SqlTransferRepository
 from qoima.store.users_repo import SqlUserRepository
 
@@ -44,6 +45,7 @@ class SqlUnitOfWork:
         self.transfers = SqlTransferRepository(connection)
         self.allocation = SqlAllocationRepository(connection)
         self.custody = SqlCustodyRepository(connection)
+        self.runs = SqlRunRepository(connection)
         self.committed = False
 
     def commit(self) -> None:

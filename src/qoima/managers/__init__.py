@@ -1,0 +1,1 @@
+"""External managers: mandates, statements, fees, performance, look-through, oversight."""
