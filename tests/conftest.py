@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from qoima.bootstrap.settings import Settings
 from qoima.bootstrap.wiring import Reserve, open_reserve
 
 PG_ENV = "QOIMA_TEST_POSTGRES_URL"
@@ -68,7 +69,8 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def reserve(database_url: str) -> Iterator[Reserve]:
-    opened = open_reserve(database_url=database_url, create=True)
+def reserve(database_url: str, tmp_path: Path) -> Iterator[Reserve]:
+    opened = open_reserve(database_url=database_url, create=True,
+                          settings=Settings(runs_dir=tmp_path / "runs"))
     yield opened
     opened.close()

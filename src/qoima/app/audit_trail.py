@@ -50,6 +50,11 @@ class AuditService:
         with self._units(write=False) as uow:
             return _verify(uow, expected_root, expected_size, progress)
 
+    def latest_checkpoint(self) -> Checkpoint | None:
+        with self._units(write=False) as uow:
+            found = uow.audit.list_checkpoints()
+        return max(found, key=lambda c: c.checkpoint_id) if found else None
+
     def checkpoint(self, *, actor: str) -> Checkpoint:
         """Record the Merkle root over every record so far, then audit that act."""
         def work(uow: UnitOfWork) -> Checkpoint:

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     coingecko_api_key: str | None = None  # a CoinGecko demo key; without it, the public API
     #: Where Monte Carlo, stress grids and backtests run: "numpy" (in-process) or "dask".
     engine: str = "numpy"
+    #: Where daily runs write their folders (default: ``runs/`` in the workspace).
+    runs_dir: Path | None = None
+    #: Chromium/Chrome for the PDF reports; unset: looked up on PATH; "none": never used
+    #: (PDFs are then drawn with reportlab and matplotlib).
+    browser: str | None = None
     dask_scheduler: str | None = None  # tcp://host:8786; without it a LocalCluster is started
 
     def resolved_url(self, workspace: Path | None = None) -> str:

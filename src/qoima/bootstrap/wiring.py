@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from qoima.adapters.policy_files import parse_policy
+from qoima.adapters.report_pdf import find_browser
+from qoima.adapters.run_folder import RunFolder
 from qoima.app.allocation import AllocationService
 from qoima.app.audit_trail import AuditService
 from qoima.app.book import BookService
 from qoima.app.custody import CustodyService
 from qoima.app.custody_evidence import CustodyEvidence
+from qoima.app.daily_run import DailyRunService, RunHistory, RunServices
 from qoima.app.deployment import DeploymentBacktests
 from qoima.app.dispositions import DispositionService
 from qoima.app.market_data import MarketDataService
@@ -56,6 +59,8 @@ class Reserve:
     evidence: CustodyEvidence
     dispositions: DispositionService
     location: str
+    daily: DailyRunService
+    runs: RunHistory
 
     @property
     def engine(self) -> Any:
@@ -75,6 +80,7 @@ def open_reserve(*, workspace: Path | None = None, database_url: str | None = No
     """
     settings = settings or Settings()
     url = database_url or settings.database_url
+    embedded = url is None
     if url is None:
         directory = (workspace or settings.home).resolve()
         if not (directory / DB_FILE).exists() and not create:
@@ -95,10 +101,13 @@ def open_reserve(*, workspace: Path | None = None, database_url: str | None = No
         raise ConfigurationError(
             f"database at {location} is at schema {revision or 'none'}, qoima needs "
             f"{database.head()}: run 'qoima init' to migrate")
-    return wire(database, location)
+    runs_dir = settings.runs_dir or (
+        Path(location) / "runs" if embedded else settings.home.resolve() / "runs")
+    return wire(database, location, runs_dir=runs_dir, browser=settings.browser)
 
 
-def wire(database: Database, location: str = "") -> Reserve:
+def wire(database: Database, location: str = "", *, runs_dir: Path | None = None,
+         browser: str | None = None) -> Reserve:
     units = database.units
     clock = SystemClock()
     valuation = ValuationService(units)
@@ -107,11 +116,15 @@ def wire(database: Database, location: str = "") -> Reserve:
     allocation = AllocationService(units, clock, valuation, policies)
     book = BookService(units, clock)
     custody = CustodyService(units, clock, book)
-    return Reserve(database, units, book, valuation,
-                   AuditService(units, clock), MarketDataService(units, clock),
-                   RiskService(units, valuation), UserService(units, clock), policies,
-                   orders, TransferService(units, clock, policies), allocation,
-                   TranchePlanService(units, clock, allocation, orders),
+    audit, risk = AuditService(units, clock), RiskService(units, valuation)
+    tranches = TranchePlanService(units, clock, allocation, orders)
+    found = None if browser == "none" else find_browser(browser)
+    output = RunFolder(runs_dir or Path(location or ".") / "runs", browser=found)
+    daily = DailyRunService(units, clock, RunServices(
+        valuation, risk, policies, allocation, tranches, orders, audit), output)
+    return Reserve(database, units, book, valuation, audit, MarketDataService(units, clock),
+                   risk, UserService(units, clock), policies,
+                   orders, TransferService(units, clock, policies), allocation, tranches,
                    DeploymentBacktests(units, allocation), custody,
                    CustodyEvidence(units, clock, custody), DispositionService(units, clock),
-                   location)
+                   location, daily, RunHistory(units, daily))

@@ -16,9 +16,11 @@ from qoima.cli import (
     case_cmds,
     data_cmds,
     demo_cmd,
+    inclusion_cmd,
     order_cmds,
     policy_cmds,
     risk_cmds,
+    run_cmds,
     transfer_cmds,
     valuation_cmds,
 )
@@ -58,6 +60,8 @@ def version() -> None:
 
 
 app.command()(demo_cmd.demo)
+app.command()(run_cmds.run)
+app.command("verify-inclusion")(inclusion_cmd.verify_inclusion)
 app.command()(book_cmds.post)
 app.command()(valuation_cmds.holdings)
 app.command()(valuation_cmds.nav)
@@ -80,6 +84,7 @@ app.add_typer(transfer_cmds.transfer_app, name="transfer")
 app.add_typer(allocation_cmds.tranche_app, name="tranche")
 app.add_typer(allocation_cmds.backtest_app, name="backtest")
 app.add_typer(case_cmds.case_app, name="case")
+app.add_typer(run_cmds.runs_app, name="runs")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -99,10 +99,24 @@ def var_rows(scopes: Sequence[Scope], window: FactorHistory, *, currencies: Sequ
     rows: list[VarRow] = []
     findings: list[Finding] = []
     as_of = window.dates[-1]
+    every_scope = scopes
     for currency in currencies:
         fx = 1.0 if currency == "USD" else (usd_kzt or 0.0)
+        pnl = scope_pnl(every_scope, window, currency)
+        # a scope holding only cash in the reporting currency has a constant P&L: no
+        # market risk to measure, said once, while the other scopes are measured as usual
+        flat = [k for k in range(pnl.shape[1]) if not np.ptp(pnl[:, k]) > 0]
+        for k in flat:
+            findings.append(Finding(
+                "risk.no_market_risk", Severity.INFO, every_scope[k].name,
+                f"{every_scope[k].name}: P&L constant over the window in {currency} (only "
+                "cash in that currency): no VaR to report", as_of))
+        keep = [k for k in range(pnl.shape[1]) if k not in flat]
+        scopes = [every_scope[k] for k in keep]
+        pnl = pnl[:, keep]
         values = [s.value_usd * fx for s in scopes]
-        pnl = scope_pnl(scopes, window, currency)
+        if not scopes:
+            continue
         book_methods = [m for m in methods if m in BOOK_METHODS]
         if book_methods:
             step(f"VaR {currency}: historical and parametric")
