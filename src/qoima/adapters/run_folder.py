@@ -26,7 +26,7 @@ from typing import Any
 from qoima.adapters.inclusion_files import write_inclusion_proofs
 from qoima.adapters.report_csv import write_tables_csv
 from qoima.adapters.report_html import render_html
-from qoima.adapters.report_pdf import render_pdf
+from qoima.adapters.report_pdf import PdfOutput, ReportRenderError, render_pdf
 from qoima.app.daily_run import Rendered, RunOutput
 from qoima.report.document import ReportDocument
 from qoima.report.transparency import TransparencyReport
@@ -50,17 +50,15 @@ class RunFolder(RunOutput):
             files.append(_write(work / "report.html", render_html(committee)))
             files.extend(write_tables_csv(committee, work / "tables"))
             if self.pdf:
-                output = render_pdf(committee, browser=self.browser)
+                output = self._pdf(committee, problems)
                 files.append(_write_bytes(work / "report.pdf", output.data))
                 renderer = output.renderer
-                if output.note:
-                    problems.append(output.note)
             if public is not None:
                 pub = work / "public"
                 pub.mkdir()
                 files.append(_write(pub / "transparency.html", render_html(public.document)))
                 if self.pdf:
-                    out = render_pdf(public.document, browser=self.browser)
+                    out = self._pdf(public.document, problems)
                     files.append(_write_bytes(pub / "transparency.pdf", out.data))
                 files.append(_write(pub / "commitment.json", json.dumps(
                     _commitment(public), indent=2, sort_keys=True) + "\n"))
@@ -74,6 +72,17 @@ class RunFolder(RunOutput):
         work.rename(final)
         moved = tuple(str(final / f.relative_to(work)) for f in files)
         return Rendered(str(final), moved, renderer, tuple(problems))
+
+    def _pdf(self, doc: ReportDocument, problems: list[str]) -> PdfOutput:
+        """Chromium prints the HTML when there is one; if it fails, reportlab draws the
+        same document, and the run says so."""
+        if self.browser is not None:
+            try:
+                return render_pdf(doc, browser=self.browser)
+            except ReportRenderError as error:
+                problems.append(f"Chromium could not print {doc.title!r} ({error}); the PDF "
+                                "was drawn with reportlab instead.")
+        return render_pdf(doc, browser=None)
 
     def write_summary(self, folder: str, summary: Mapping[str, Any]) -> str:
         path = Path(folder) / "summary.json"

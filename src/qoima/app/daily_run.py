@@ -183,7 +183,7 @@ class DailyRunService:
                         lambda: self._output.write_reports(run_id, committee, public))
         if rendered is not None:
             for text in rendered.problems:
-                facts.notices.append(Notice(NoticeLevel.INFO, "render", text))
+                facts.notices.append(Notice(NoticeLevel.WARNING, "render", text))
         status = "degraded" if facts.failures or any(
             n.level is NoticeLevel.PROBLEM for n in facts.notices) else "ok"
         finished = self._clock.now()
