@@ -29,9 +29,8 @@ from qoima.app.demo.build import build_demo
 from qoima.bootstrap.wiring import Reserve, open_reserve
 from qoima.domain.errors import Conflict, NotFound
 from qoima.store.database import Database
-from qoima.store.schema import current_revision, head_revision, upgrade
-from qoima.store.tables import metadata
-from tests.store.test_governance_schema import _differences, _downgrade, _tables
+from qoima.store.schema import current_revision, upgrade
+from tests.store.test_governance_schema import _downgrade, _tables
 
 CUSTODY = {"cases", "seized_assets", "custody_addresses", "legal_transitions",
            "custody_events", "reconciliations", "control_challenges", "control_proofs",
@@ -58,15 +57,12 @@ def database(database_url: str) -> Iterator[Database]:
 
 def test_0005_adds_exactly_the_custody_tables_and_goes_back(database: Database) -> None:
     engine = database.engine
-    assert head_revision(engine) == "0005"
     upgrade(engine, "0004")
     at_0004 = _tables(engine)
     assert not (at_0004 & CUSTODY)
-    upgrade(engine)
+    upgrade(engine, "0005")
     assert current_revision(engine) == "0005"
     assert _tables(engine) - at_0004 == CUSTODY
-    assert _tables(engine) == set(metadata.tables)
-    assert _differences(engine) == []
     inspector = inspect(engine)
     for table, names in INDEXES.items():
         assert {ix["name"] for ix in inspector.get_indexes(table)} >= names

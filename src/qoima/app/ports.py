@@ -10,8 +10,10 @@ from decimal import Decimal
 from typing import Protocol
 
 from qoima.app.allocation_ports import AllocationRepository
+from qoima.app.auth_ports import AuthRepository, IdempotencyRepository
 from qoima.app.custody_ports import CustodyRepository
 from qoima.app.governance_ports import OrderRepository, PolicyRepository, UserRepository
+from qoima.app.manager_ports import ManagerRepository
 from qoima.app.run_ports import RunRepository
 from qoima.app.transfer_ports import TransferRepository
 from qoima.audit.records import AuditRecord
@@ -121,6 +123,12 @@ class UnitOfWork(Protocol):
     def custody(self) -> CustodyRepository: ...
     @property
     def runs(self) -> RunRepository: ...
+    @property
+    def managers(self) -> ManagerRepository: ...
+    @property
+    def auth(self) -> AuthRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
 
     def commit(self) -> None: ...
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Protocol
 
 import numpy as np
 
@@ -55,10 +56,19 @@ class RiskRequest:
     reverse_loss_limit_usd: float | None = None
 
 
+class ReportedExposures(Protocol):
+    """Managers' look-through: fund-interest code -> {factor: exposure per USD}."""
+
+    def __call__(self, as_of: date, *, factors: Sequence[str] | None = None
+                 ) -> Mapping[str, Mapping[str, float]]: ...
+
+
 class RiskService:
-    def __init__(self, units: UnitOfWorkFactory, valuation: ValuationService) -> None:
+    def __init__(self, units: UnitOfWorkFactory, valuation: ValuationService,
+                 reported: ReportedExposures | None = None) -> None:
         self._inputs = RiskInputsLoader(units, valuation)
         self._valuation = valuation
+        self._reported = reported
 
     def default_as_of(self) -> date:
         found = self._valuation.default_as_of()
@@ -69,11 +79,21 @@ class RiskService:
 
     def exposures(self, as_of: date, history: HistorySettings | None = None
                   ) -> tuple[RiskInputs, ExposureMap]:
-        inputs = self._inputs.load(as_of, history)
+        assets: list[str] = []
+        if self._reported is not None:  # the assets managers report, so they have history
+            assets = sorted({a for s in self._reported(as_of).values() for a in s})
+        inputs = self._inputs.load(as_of, history, extra_instruments=assets)
         mapped = map_exposures(inputs.snapshot.positions, inputs.instruments, inputs.history,
                                as_of=as_of, usd_kzt=inputs.usd_kzt,
-                               etf_facts=inputs.etf_facts)
+                               etf_facts=inputs.etf_facts, reported=self._looked_through(
+                                   as_of, inputs))
         return inputs, replace(mapped, findings=(*inputs.findings, *mapped.findings))
+
+    def _looked_through(self, as_of: date, inputs: RiskInputs
+                        ) -> Mapping[str, Mapping[str, float]] | None:
+        if self._reported is None:
+            return None
+        return self._reported(as_of, factors=inputs.history.names)
 
     def assess(self, as_of: date, request: RiskRequest | None = None, *,
                engine: ComputeEngine | None = None,
@@ -151,7 +171,9 @@ class RiskService:
             decisions = _decisions_from_series(inputs)
         pending = map_exposures(inputs.snapshot.pending_positions, inputs.instruments,
                                 inputs.history, as_of=inputs.snapshot.as_of_date,
-                                usd_kzt=inputs.usd_kzt, etf_facts=inputs.etf_facts).book
+                                usd_kzt=inputs.usd_kzt, etf_facts=inputs.etf_facts,
+                                reported=self._looked_through(inputs.snapshot.as_of_date,
+                                                              inputs)).book
         chains = {code: i.chain for code, i in inputs.instruments.items() if i.chain}
         return AssessmentInputs(
             pending=pending, token_chains=chains,

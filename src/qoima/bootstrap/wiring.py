@@ -10,7 +10,10 @@ from typing import Any
 from qoima.adapters.policy_files import parse_policy
 from qoima.adapters.report_pdf import find_browser
 from qoima.adapters.run_folder import RunFolder
+from qoima.adapters.passwords import Argon2PasswordHasher
 from qoima.app.allocation import AllocationService
+from qoima.app.auth import AuthService
+from qoima.app.idempotency import IdempotencyService
 from qoima.app.audit_trail import AuditService
 from qoima.app.book import BookService
 from qoima.app.custody import CustodyService
@@ -18,6 +21,7 @@ from qoima.app.custody_evidence import CustodyEvidence
 from qoima.app.daily_run import DailyRunService, RunHistory, RunServices
 from qoima.app.deployment import DeploymentBacktests
 from qoima.app.dispositions import DispositionService
+from qoima.app.managers import ManagerService
 from qoima.app.market_data import MarketDataService
 from qoima.app.orders import OrderService
 from qoima.app.policies import PolicyService
@@ -61,6 +65,9 @@ class Reserve:
     location: str
     daily: DailyRunService
     runs: RunHistory
+    managers: ManagerService
+    auth: AuthService
+    idempotency: IdempotencyService
 
     @property
     def engine(self) -> Any:
@@ -116,7 +123,9 @@ def wire(database: Database, location: str = "", *, runs_dir: Path | None = None
     allocation = AllocationService(units, clock, valuation, policies)
     book = BookService(units, clock)
     custody = CustodyService(units, clock, book)
-    audit, risk = AuditService(units, clock), RiskService(units, valuation)
+    managers = ManagerService(units, clock)
+    audit = AuditService(units, clock)
+    risk = RiskService(units, valuation, managers.reported_exposures)
     tranches = TranchePlanService(units, clock, allocation, orders)
     found = None if browser == "none" else find_browser(browser)
     output = RunFolder(runs_dir or Path(location or ".") / "runs", browser=found)
@@ -127,4 +136,6 @@ def wire(database: Database, location: str = "", *, runs_dir: Path | None = None
                    orders, TransferService(units, clock, policies), allocation, tranches,
                    DeploymentBacktests(units, allocation), custody,
                    CustodyEvidence(units, clock, custody), DispositionService(units, clock),
-                   location, daily, RunHistory(units, daily))
+                   location, daily, RunHistory(units, daily), managers,
+                   AuthService(units, clock, Argon2PasswordHasher()),
+                   IdempotencyService(units, clock))

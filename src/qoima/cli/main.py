@@ -17,6 +17,7 @@ from qoima.cli import (
     data_cmds,
     demo_cmd,
     inclusion_cmd,
+    manager_cmds,
     order_cmds,
     policy_cmds,
     risk_cmds,
@@ -85,6 +86,7 @@ app.add_typer(allocation_cmds.tranche_app, name="tranche")
 app.add_typer(allocation_cmds.backtest_app, name="backtest")
 app.add_typer(case_cmds.case_app, name="case")
 app.add_typer(run_cmds.runs_app, name="runs")
+app.add_typer(manager_cmds.manager_app, name="manager")
 
 
 def main(argv: list[str] | None = None) -> int:

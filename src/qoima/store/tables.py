@@ -229,11 +229,17 @@ audit_checkpoints = Table(
 # Stability-gate decisions and tranche plans (issue 6).
 from qoima.store import allocation_tables as _allocation  # noqa: E402, F401
 
+# Credentials, sessions, API tokens and idempotency keys (issue 10).
+from qoima.store import auth_tables as _auth  # noqa: E402, F401
+
 # Seized-asset cases (issue 8).
 from qoima.store import custody_tables as _custody  # noqa: E402, F401
 
 # Users, policies, breaches and orders live in their own module, on this metadata.
 from qoima.store import governance_tables as _governance  # noqa: E402, F401
+
+# External managers: mandates and statements (issue 9).
+from qoima.store import manager_tables as _managers  # noqa: E402, F401
 from qoima.store import run_tables as _runs  # noqa: E402, F401
 
 # Custody transfers and their approvals (issue 5, item 7).

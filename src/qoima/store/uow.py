@@ -11,9 +11,11 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from qoima.domain.errors import TransientConflict
 from qoima.store.allocation_repo import SqlAllocationRepository
 from qoima.store.audit_repo import SqlAuditRepository
+from qoima.store.auth_repo import SqlAuthRepository, SqlIdempotencyRepository
 from qoima.store.custody_repo import SqlCustodyRepository
 from qoima.store.engine import WRITE_OPTION
 from qoima.store.journal_repo import SqlJournalRepository
+from qoima.store.manager_repo import SqlManagerRepository
 from qoima.store.market_repo import SqlMarketRepository
 from qoima.store.order_repo import SqlOrderRepository
 from qoima.store.policy_repo import SqlPolicyRepository
@@ -46,6 +48,9 @@ class SqlUnitOfWork:
         self.allocation = SqlAllocationRepository(connection)
         self.custody = SqlCustodyRepository(connection)
         self.runs = SqlRunRepository(connection)
+        self.managers = SqlManagerRepository(connection)
+        self.auth = SqlAuthRepository(connection)
+        self.idempotency = SqlIdempotencyRepository(connection)
         self.committed = False
 
     def commit(self) -> None:
