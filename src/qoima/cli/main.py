@@ -22,6 +22,7 @@ from qoima.cli import (
     policy_cmds,
     risk_cmds,
     run_cmds,
+    serve_cmd,
     transfer_cmds,
     valuation_cmds,
 )
@@ -62,6 +63,7 @@ def version() -> None:
 
 app.command()(demo_cmd.demo)
 app.command()(run_cmds.run)
+app.command()(serve_cmd.serve)
 app.command("verify-inclusion")(inclusion_cmd.verify_inclusion)
 app.command()(book_cmds.post)
 app.command()(valuation_cmds.holdings)

@@ -26,6 +26,7 @@ EXIT_REPLAY_DIFFERS = 5  # a replay did not reproduce every number
 LIBRARIES = ("qoima", "numpy", "scipy", "pandas", "arch", "statsmodels", "cvxpy", "highspy",
              "clarabel", "plotly", "reportlab", "matplotlib")
 
+DEFAULTS = RunSettings()
 runs_app = typer.Typer(no_args_is_help=True, help="Recorded daily runs.")
 
 
@@ -50,9 +51,9 @@ def run(ctx: typer.Context,
             "library.")] = None,
         scenarios_file: Annotated[Path | None, typer.Option(
             "--scenarios", help="Extra stress scenarios (YAML).")] = None,
-        seed: Annotated[int, typer.Option("--seed")] = RunSettings.seed,
-        window: Annotated[int, typer.Option("--window")] = RunSettings.window,
-        mc_scenarios: Annotated[int, typer.Option("--mc-scenarios")] = RunSettings.mc_scenarios,
+        seed: Annotated[int, typer.Option("--seed")] = DEFAULTS.seed,
+        window: Annotated[int, typer.Option("--window")] = DEFAULTS.window,
+        mc_scenarios: Annotated[int, typer.Option("--mc-scenarios")] = DEFAULTS.mc_scenarios,
         json: Json = False) -> None:
     """The daily run: value every vehicle, measure risk and stress, check every policy,
     evaluate the stability gate, tranches and sizing, verify the audit trail, and write
@@ -158,7 +159,7 @@ def list_runs(ctx: typer.Context,
               limit: Annotated[int, typer.Option("--limit")] = 20, json: Json = False) -> None:
     """Recorded runs, newest first."""
     records = state(ctx).reserve().runs.list(limit)
-    rows = [{"run_id": r.run_id, "as_of": r.as_of_date.isoformat(), "status": r.status,
+    rows: list[dict[str, Any]] = [{"run_id": r.run_id, "as_of": r.as_of_date.isoformat(), "status": r.status,
              "replay_of": r.replay_of, "inputs_hash": r.inputs_hash,
              "numbers_hash": r.numbers_hash, "folder": r.folder, "run_by": r.run_by,
              "seconds": (r.finished_at - r.started_at).total_seconds()} for r in records]

@@ -1,0 +1,33 @@
+"""What routers share: the reserve, the acting user, and the router factory."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from qoima.api.access import acting_user
+from qoima.api.context import context
+from qoima.api.routing import ApiRoute
+from qoima.api.security import Caller
+from qoima.bootstrap.wiring import Reserve
+from qoima.domain.roles import User
+
+
+def reserve_of(request: Request) -> Reserve:
+    return context(request).reserve
+
+
+ReserveDep = Annotated[Reserve, Depends(reserve_of)]
+
+
+def user_of(request: Request, principal: Caller) -> User:
+    """The caller's user record (roles and per-vehicle grants)."""
+    return acting_user(context(request).reserve, principal)
+
+
+UserDep = Annotated[User, Depends(user_of)]
+
+
+def api_router(tag: str) -> APIRouter:
+    return APIRouter(tags=[tag], route_class=ApiRoute)

@@ -1,0 +1,53 @@
+"""Holdings and NAV as of a date, limited to the vehicles the caller may read."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from qoima.api.access import can_read, require_read
+from qoima.api.deps import ReserveDep, UserDep, api_router
+from qoima.api.models import Day
+from qoima.api.pagination import Paging, page
+from qoima.api.results import plain
+from qoima.bootstrap.wiring import Reserve
+from qoima.domain.roles import User
+from qoima.portfolio.snapshot import PortfolioSnapshot
+
+router = api_router("valuation")
+
+
+def _as_of(reserve: Reserve, given: date | None) -> date:
+    return given or reserve.valuation.default_as_of() or datetime.now(UTC).date()
+
+
+def _snapshot(reserve: Reserve, user: User, day: date, vehicle: str | None
+              ) -> PortfolioSnapshot:
+    if vehicle is not None:
+        require_read(user, vehicle, f"unknown vehicle {vehicle!r}", "vehicle")
+    return reserve.valuation.snapshot(day, vehicle=vehicle)
+
+
+@router.get("/nav", summary="NAV per vehicle (and the institution's, for readers of all)")
+def nav(reserve: ReserveDep, user: UserDep, as_of: Day | None = None,
+        vehicle: str | None = None) -> dict[str, Any]:
+    snapshot = _snapshot(reserve, user, _as_of(reserve, as_of), vehicle)
+    everything = can_read(user, None)
+    return {"as_of": plain(snapshot.as_of_date),
+            "vehicles": [plain(v) for v in snapshot.vehicles if can_read(user, v.vehicle_code)],
+            "total_usd": plain(snapshot.total_usd) if everything or vehicle else None,
+            "total_kzt": plain(snapshot.total_kzt) if everything or vehicle else None,
+            "usd_kzt": plain(snapshot.usd_kzt), "complete": snapshot.complete,
+            "synthetic_market": snapshot.synthetic_market,
+            "findings": [plain(f) for f in snapshot.findings]}
+
+
+@router.get("/holdings", summary="Positions: quantity, price, value USD/KZT, cost, P&L")
+def holdings(reserve: ReserveDep, user: UserDep, paging: Paging, as_of: Day | None = None,
+             vehicle: str | None = None) -> dict[str, Any]:
+    snapshot = _snapshot(reserve, user, _as_of(reserve, as_of), vehicle)
+    visible = [p for p in snapshot.positions if can_read(user, p.vehicle_code)]
+    pending = [p for p in snapshot.pending_positions if can_read(user, p.vehicle_code)]
+    return {**page(visible, paging), "as_of": plain(snapshot.as_of_date),
+            "pending": [plain(p) for p in pending],
+            "synthetic_market": snapshot.synthetic_market}

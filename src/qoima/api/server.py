@@ -1,0 +1,16 @@
+"""The application uvicorn starts (``qoima serve``): the workspace from the environment."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from qoima.api.app import create_app
+from qoima.api.settings import ApiSettings
+from qoima.bootstrap.settings import Settings
+from qoima.bootstrap.wiring import open_reserve
+
+
+def app_from_env() -> FastAPI:
+    """``QOIMA_HOME`` (SQLite workspace) or ``QOIMA_DATABASE_URL`` (PostgreSQL)."""
+    reserve = open_reserve(settings=Settings())
+    return create_app(reserve, ApiSettings(), on_shutdown=reserve.close)
