@@ -159,7 +159,8 @@ def list_runs(ctx: typer.Context,
               limit: Annotated[int, typer.Option("--limit")] = 20, json: Json = False) -> None:
     """Recorded runs, newest first."""
     records = state(ctx).reserve().runs.list(limit)
-    rows: list[dict[str, Any]] = [{"run_id": r.run_id, "as_of": r.as_of_date.isoformat(), "status": r.status,
+    rows: list[dict[str, Any]] = [{
+             "run_id": r.run_id, "as_of": r.as_of_date.isoformat(), "status": r.status,
              "replay_of": r.replay_of, "inputs_hash": r.inputs_hash,
              "numbers_hash": r.numbers_hash, "folder": r.folder, "run_by": r.run_by,
              "seconds": (r.finished_at - r.started_at).total_seconds()} for r in records]
