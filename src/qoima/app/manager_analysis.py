@@ -8,7 +8,9 @@ from the statement's NAV to the interest's book value at ``as_of`` (units held x
 per unit stored), so the totals agree with the portfolio snapshot. Assets add signed
 economic exposure (a short future offsets a long); venues and custodians add market value
 (what sits there). A manager without a statement, or whose statement lists no exposures,
-is flagged: the risk engine uses its declared proxy for it.
+is flagged: the risk engine uses its declared proxy for it. The policy's concentration
+limits read the same statements as shares of NAV per fund interest
+(:meth:`look_through_shares`) and scale them by the interest's value in their snapshot.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from qoima.managers import performance as perf
 from qoima.managers.model import Mandate
 from qoima.managers.oversight import FEE_MISMATCH, Scorecard, comparison_rows, scorecard
 from qoima.market.series import SeriesId
+from qoima.policy.context import LookThroughShares
 
 EXPOSURES_PROXIED = "manager.exposures_proxied"
 FUND_INTEREST_KINDS = (InstrumentKind.HEDGE_FUND_INTEREST, InstrumentKind.VENTURE_FUND_INTEREST)
@@ -169,6 +172,36 @@ class ManagerAnalysis:
                 if factor is not None:
                     shares[factor] += float(exposure.exposure) / float(record.closing_nav)
             result[interest] = dict(sorted(shares.items()))
+        return result
+
+    def look_through_shares(self, uow: UnitOfWork, as_of: date
+                            ) -> dict[str, LookThroughShares]:
+        """Fund-interest code -> what its manager's latest statement on or before ``as_of``
+        says the fund holds, as shares of the statement's NAV, for the policy's
+        concentration limits: signed exposure per asset (cash left out, as for the risk
+        engine), net market value per custodian and venue (cash counted, as in
+        :meth:`look_through`). A manager without such a statement, or whose statement lists
+        no exposures or no positive NAV, is left out: the policy flags its interest."""
+        instruments = {i.code: i for i in uow.reference.list_instruments()}
+        result: dict[str, LookThroughShares] = {}
+        for manager, record in sorted(self._repo(uow).latest_statements(as_of).items()):
+            interest = _interest(instruments, manager)
+            nav = record.closing_nav
+            if interest is None or not record.exposures or nav <= 0:
+                continue
+            assets: dict[str, Decimal] = defaultdict(lambda: ZERO)
+            custodians: dict[str, Decimal] = defaultdict(lambda: ZERO)
+            venues: dict[str, Decimal] = defaultdict(lambda: ZERO)
+            for exposure in statement_of(record).exposures:
+                instrument = instruments.get(exposure.asset)
+                if instrument is None or instrument.kind is not InstrumentKind.CASH:
+                    assets[exposure.asset] += MONEY_CONTEXT.divide(exposure.exposure, nav)
+                held = MONEY_CONTEXT.divide(exposure.market_value, nav)
+                custodians[exposure.custodian] += held
+                venues[exposure.venue] += held
+            result[interest] = LookThroughShares(
+                manager, record.period_end, dict(sorted(assets.items())),
+                dict(sorted(custodians.items())), dict(sorted(venues.items())))
         return result
 
     def look_through(self, uow: UnitOfWork, as_of: date) -> LookThrough:

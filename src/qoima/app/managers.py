@@ -54,6 +54,7 @@ from qoima.managers.model import Mandate, Statement
 from qoima.managers.oversight import NAV_NOT_RECONCILING, Scorecard, fee_findings
 from qoima.managers.validation import ROLL_FORWARD_TOLERANCE, ensure_valid
 from qoima.market.quotes import PriceQuote
+from qoima.policy.context import LookThroughShares
 
 #: The book's NAV per unit and the statement's may differ by this share before it is a finding.
 PRICE_TOLERANCE = Decimal("0.0001")
@@ -252,6 +253,11 @@ class ManagerService:
     def look_through(self, as_of: date) -> LookThrough:
         with self._units(write=False) as uow:
             return self._analysis.look_through(uow, as_of)
+
+    def look_through_shares(self, as_of: date) -> Mapping[str, LookThroughShares]:
+        """Per fund interest, what its manager reports it holds (for policy limits)."""
+        with self._units(write=False) as uow:
+            return self._analysis.look_through_shares(uow, as_of)
 
 
 def _mandate(repo: ManagerRepository, manager_code: str) -> tuple[MandateRecord, Mandate]:

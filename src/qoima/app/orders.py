@@ -17,7 +17,6 @@ from datetime import date, datetime
 from qoima.app.governance_ports import ApprovalRecord, FillRecord
 from qoima.app.order_records import order_from_record, order_to_record
 from qoima.app.policies import PolicyService
-from qoima.app.policy_context import policy_context
 from qoima.app.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from qoima.app.units import in_write_unit, record_change
 from qoima.app.users import load_user
@@ -205,7 +204,7 @@ class OrderService:
         snapshot = inputs.snapshot
         for other in [o for o in others if o.order_id != order.order_id] + [order]:
             snapshot = _apply(snapshot, other, inputs.instruments)
-        result = evaluate(policy, policy_context(policy, snapshot, inputs, day))
+        result = evaluate(policy, self._policies.context(policy, snapshot, inputs, day))
         findings = list(result.findings)
         if result.buying_frozen and order.terms.side is OrderSide.BUY:
             findings.append(Finding(

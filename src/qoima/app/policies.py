@@ -4,17 +4,19 @@ A version is proposed by a portfolio manager or risk officer and approved by a c
 member who is not its proposer. A change that loosens any limit (``qoima.policy.changes``)
 takes effect only ``change_delay_days`` after approval, a window in which the committee can
 veto it; a tightening takes effect at once. The daily check evaluates the version in force
-on the actual snapshot and keeps the breach register (open/close dates).
+on the actual snapshot and keeps the breach register (open/close dates). With a
+look-through source (the managers' reported holdings), concentration limits see through
+fund interests; without one they see each as one position and flag it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from qoima.app.governance_ports import BreachRecord, PolicyVersionRecord, PolicyVersionStatus
-from qoima.app.policy_context import policy_context
+from qoima.app.policy_context import LookThroughSource, policy_context
 from qoima.app.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from qoima.app.risk_inputs import HistorySettings, RiskInputs, RiskInputsLoader
 from qoima.app.units import in_write_unit, record_change
@@ -26,8 +28,10 @@ from qoima.domain.roles import Permission, authorize
 from qoima.market.calendars import CalendarName, get_calendar
 from qoima.policy.breaches import Breach, update_register
 from qoima.policy.changes import loosened
+from qoima.policy.context import LookThroughShares, PolicyContext
 from qoima.policy.evaluate import PolicyCheck, evaluate
 from qoima.policy.model import InvestmentPolicy
+from qoima.portfolio.snapshot import PortfolioSnapshot
 
 #: (text, format, source name) -> policy; wired to ``adapters.policy_files.parse_policy``.
 PolicyParser = Callable[..., InvestmentPolicy]
@@ -45,10 +49,11 @@ class CheckOutcome:
 
 class PolicyService:
     def __init__(self, units: UnitOfWorkFactory, clock: Clock, valuation: ValuationService,
-                 parser: PolicyParser) -> None:
+                 parser: PolicyParser, look_through: LookThroughSource | None = None) -> None:
         self._units, self._clock, self._valuation = units, clock, valuation
         self._parser = parser
         self._inputs = RiskInputsLoader(units, valuation)
+        self._look_through = look_through
 
     # -- versions ----------------------------------------------------------------------
     def propose(self, policy: InvestmentPolicy, *, fmt: str, actor: str,
@@ -155,6 +160,7 @@ class PolicyService:
         """Evaluate each vehicle's policy in force on the actual snapshot; with ``record``
         the breach register is updated and the check goes into the audit trail."""
         inputs = self._inputs.load(as_of)
+        seen = self._seen_through(as_of)
 
         def work(uow: UnitOfWork) -> list[CheckOutcome]:
             user = load_user(uow, actor)
@@ -169,7 +175,8 @@ class PolicyService:
                 policy = self.policy_in_force(uow, code, as_of)
                 if policy is None:
                     continue
-                outcomes.append(self._check_one(uow, policy, inputs, as_of, actor, record))
+                outcomes.append(self._check_one(uow, policy, inputs, as_of, actor, record,
+                                                seen))
             return outcomes
         if record:
             return in_write_unit(self._units, work)
@@ -177,8 +184,9 @@ class PolicyService:
             return work(uow)
 
     def _check_one(self, uow: UnitOfWork, policy: InvestmentPolicy, inputs: RiskInputs,
-                   as_of: date, actor: str, record: bool) -> CheckOutcome:
-        result = evaluate(policy, policy_context(policy, inputs.snapshot, inputs, as_of))
+                   as_of: date, actor: str, record: bool,
+                   seen: Mapping[str, LookThroughShares] | None) -> CheckOutcome:
+        result = evaluate(policy, policy_context(policy, inputs.snapshot, inputs, as_of, seen))
         stored = uow.policies.list_open_breaches(policy.vehicle_code)
         open_now = [_breach(r) for r in stored]
         update = update_register(open_now, result.findings, as_of,
@@ -224,8 +232,17 @@ class PolicyService:
         for day in days:
             snapshot = self._valuation.snapshot(day)
             day_inputs = replace(inputs, snapshot=snapshot)
-            results.append(evaluate(policy, policy_context(policy, snapshot, day_inputs, day)))
+            results.append(evaluate(policy, self.context(policy, snapshot, day_inputs, day)))
         return results
+
+    def context(self, policy: InvestmentPolicy, snapshot: PortfolioSnapshot,
+                inputs: RiskInputs, as_of: date) -> PolicyContext:
+        """What the rules of ``policy`` read on ``snapshot`` (actual or hypothetical), with
+        the managers' look-through at ``as_of`` when this service has a source for it."""
+        return policy_context(policy, snapshot, inputs, as_of, self._seen_through(as_of))
+
+    def _seen_through(self, as_of: date) -> Mapping[str, LookThroughShares] | None:
+        return None if self._look_through is None else self._look_through(as_of)
 
     def load_inputs(self, as_of: date, *, also: Sequence[str] = ()) -> RiskInputs:
         """Risk inputs at ``as_of``, with the history of ``also`` (instruments an order

@@ -5,11 +5,15 @@ losses of the vehicle's positions, on the factor history up to the as-of date. T
 is that of the vehicle's current holdings over the historical window (how far today's book
 would sit below its peak), an approximation stated in the finding's subject until the NAV
 history of every vehicle is kept.
+
+Concentration limits see through fund interests with the managers' reported holdings
+(:class:`~qoima.policy.context.LookThroughShares`), which a :data:`LookThroughSource` gives
+for a date (``ManagerService.look_through_shares`` in the wiring).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -19,7 +23,7 @@ from qoima.app.risk import RESERVE_KINDS
 from qoima.app.risk_inputs import RiskInputs
 from qoima.domain.errors import QoimaError
 from qoima.market.quality import average_daily_volume
-from qoima.policy.context import PolicyContext, RiskFigures
+from qoima.policy.context import LookThroughShares, PolicyContext, RiskFigures
 from qoima.policy.model import InvestmentPolicy, StressLoss
 from qoima.portfolio.snapshot import PortfolioSnapshot
 from qoima.risk.contributions import scenario_var_cvar
@@ -30,6 +34,9 @@ from qoima.risk.stress import run_stress
 
 WINDOW = 250
 
+#: as-of date -> fund-interest code -> what its manager's latest statement says it holds.
+LookThroughSource = Callable[[date], Mapping[str, LookThroughShares]]
+
 
 def total_reserves(snapshot: PortfolioSnapshot) -> Decimal:
     reserve = sum((v.nav_usd for v in snapshot.vehicles if v.kind in RESERVE_KINDS),
@@ -38,14 +45,16 @@ def total_reserves(snapshot: PortfolioSnapshot) -> Decimal:
 
 
 def policy_context(policy: InvestmentPolicy, snapshot: PortfolioSnapshot, inputs: RiskInputs,
-                   as_of: date) -> PolicyContext:
-    """Everything the rules of ``policy`` read, for ``snapshot`` (actual or hypothetical)."""
+                   as_of: date, look_through: Mapping[str, LookThroughShares] | None = None
+                   ) -> PolicyContext:
+    """Everything the rules of ``policy`` read, for ``snapshot`` (actual or hypothetical);
+    ``look_through``: the managers' reported holdings per fund interest at ``as_of``."""
     vehicle = policy.vehicle_code
     figures, drawdown = _risk(policy, snapshot, inputs, as_of)
     return PolicyContext(
         as_of=as_of, vehicle_code=vehicle, snapshot=snapshot, instruments=inputs.instruments,
         total_reserves_usd=total_reserves(snapshot), risk=figures, drawdown=drawdown,
-        adv=_adv_usd(snapshot, inputs, as_of))
+        adv=_adv_usd(snapshot, inputs, as_of), look_through=look_through)
 
 
 def _risk(policy: InvestmentPolicy, snapshot: PortfolioSnapshot, inputs: RiskInputs,

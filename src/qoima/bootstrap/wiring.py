@@ -118,12 +118,13 @@ def wire(database: Database, location: str = "", *, runs_dir: Path | None = None
     units = database.units
     clock = SystemClock()
     valuation = ValuationService(units)
-    policies = PolicyService(units, clock, valuation, parse_policy)
+    managers = ManagerService(units, clock)
+    policies = PolicyService(units, clock, valuation, parse_policy,
+                             managers.look_through_shares)
     orders = OrderService(units, clock, policies)
     allocation = AllocationService(units, clock, valuation, policies)
     book = BookService(units, clock)
     custody = CustodyService(units, clock, book)
-    managers = ManagerService(units, clock)
     audit = AuditService(units, clock)
     risk = RiskService(units, valuation, managers.reported_exposures)
     tranches = TranchePlanService(units, clock, allocation, orders)

@@ -53,6 +53,24 @@ class Transfer:
 
 
 @dataclass(frozen=True, slots=True)
+class LookThroughShares:
+    """What one fund interest is made of, from its manager's latest statement: value per key
+    as a share of the statement's NAV.
+
+    ``assets``: signed economic exposure (a short future offsets a long), cash left out.
+    ``custodians`` and ``venues``: net market value, cash included, so each adds up to one
+    (within the statement's tolerance). Concentration limits scale them by the fund
+    interest's value in the snapshot.
+    """
+
+    manager_code: str
+    period_end: date
+    assets: Mapping[str, Decimal]
+    custodians: Mapping[str, Decimal]
+    venues: Mapping[str, Decimal]
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyContext:
     """Inputs of one evaluation.
 
@@ -60,7 +78,9 @@ class PolicyContext:
     share of the vehicle liquid within N days (key N), when the app computed it.
     ``drawdown``: current fall from peak as a positive fraction (0.12 = 12 % below peak).
     ``adv``: average daily volume in USD by instrument code. ``transfers``: custody
-    transfers of the vehicle (the rolling window and any proposed one).
+    transfers of the vehicle (the rolling window and any proposed one). ``look_through``:
+    fund-interest code -> what its manager reported it holds; None when the app supplied
+    no look-through (every fund interest is then flagged where a limit looks through).
     """
 
     as_of: date
@@ -73,6 +93,7 @@ class PolicyContext:
     drawdown: float | None = None
     adv: Mapping[str, Decimal] = field(default_factory=dict)
     transfers: tuple[Transfer, ...] = ()
+    look_through: Mapping[str, LookThroughShares] | None = None
 
     def __post_init__(self) -> None:
         if not any(v.vehicle_code == self.vehicle_code for v in self.snapshot.vehicles):

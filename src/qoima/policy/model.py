@@ -60,6 +60,7 @@ class ConcentrationBasis(StrEnum):
     CUSTODIAN = "custodian"
     MANAGER = "manager"
     UNDERLYING = "underlying"  # look-through asset: BTC, ETH, ...
+    VENUE = "venue"  # listing or trading venue, lower case: nasdaq, coinbase-prime, ...
 
 
 def _fail(limit_id: str, message: str, field: str) -> InvalidInput:

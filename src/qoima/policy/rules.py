@@ -15,13 +15,12 @@ from decimal import Decimal
 from typing import Any
 
 from qoima.domain.canonical import plain_decimal
-from qoima.domain.enums import InstrumentKind, Severity
+from qoima.domain.enums import InstrumentKind
 from qoima.domain.findings import Finding
-from qoima.domain.money import MONEY_CONTEXT, ZERO, format_amount, quantize
+from qoima.domain.money import ZERO
+from qoima.policy.concentration import concentration
 from qoima.policy.context import PolicyContext, RiskFigures, Transfer
 from qoima.policy.model import (
-    Concentration,
-    ConcentrationBasis,
     Custody,
     DrawdownTrigger,
     Eligibility,
@@ -35,57 +34,19 @@ from qoima.policy.model import (
     StressLoss,
     TriggerAction,
 )
+from qoima.policy.rule_text import NOT_EVALUATED, not_evaluated_rule, rule_id
+from qoima.policy.rule_text import cents as _cents
+from qoima.policy.rule_text import exact_text as _n
+from qoima.policy.rule_text import found as _found
+from qoima.policy.rule_text import not_evaluated as _not_evaluated
+from qoima.policy.rule_text import pct as _pct
+from qoima.policy.rule_text import ratio as _ratio
+from qoima.policy.rule_text import share_text as _share_text
+from qoima.policy.rule_text import usd as _usd
 from qoima.portfolio.snapshot import PositionValue
 
-__all__ = ["RULES", "PolicyContext", "RiskFigures", "Transfer", "check_limit",
+__all__ = ["NOT_EVALUATED", "RULES", "PolicyContext", "RiskFigures", "Transfer", "check_limit",
            "not_evaluated_rule", "rule_id", "triggered_action"]
-
-NOT_EVALUATED = "not_evaluated"
-_TOKEN_KINDS = (InstrumentKind.TOKEN, InstrumentKind.STABLECOIN)
-
-
-def rule_id(limit: Limit) -> str:
-    return f"policy.{limit.id}"
-
-
-def not_evaluated_rule(limit: Limit) -> str:
-    return f"policy.{limit.id}.{NOT_EVALUATED}"
-
-
-def _found(limit: Limit, ctx: PolicyContext, subject: str, message: str, measured: str,
-           limit_text: str, severity: Severity | None = None) -> Finding:
-    return Finding(rule_id(limit), severity or limit.severity, subject, message, ctx.as_of,
-                   measured=measured, limit=limit_text)
-
-
-def _not_evaluated(limit: Limit, ctx: PolicyContext, why: str,
-                   subject: str | None = None) -> Finding:
-    return Finding(not_evaluated_rule(limit), Severity.WARNING, subject or ctx.vehicle_code,
-                   f"{limit.id} not evaluated: {why}", ctx.as_of)
-
-
-def _usd(value: Decimal) -> str:
-    return f"USD {format_amount(value)}"
-
-
-def _cents(value: Decimal) -> str:
-    return plain_decimal(quantize(value, 2))
-
-
-def _pct(share: Decimal) -> str:
-    return f"{share * 100:.2f} %"
-
-
-def _ratio(part: Decimal, whole: Decimal) -> Decimal:
-    return MONEY_CONTEXT.divide(part, whole)
-
-
-def _share_text(share: Decimal) -> str:
-    return plain_decimal(quantize(share, 6))
-
-
-def _n(value: Decimal) -> str:
-    return plain_decimal(value)
 
 
 def _exact(value: float) -> Decimal:
@@ -166,60 +127,6 @@ def instrument_list(limit: InstrumentList, ctx: PolicyContext) -> list[Finding]:
             findings.append(_found(limit, ctx, code, f"{code} is not on the allow list of "
                                    f"{ctx.vehicle_code}", code,
                                    "allow " + ", ".join(limit.allow)))
-    return findings
-
-
-def _concentration_key(basis: ConcentrationBasis, position: PositionValue,
-                       ctx: PolicyContext) -> tuple[str | None, bool]:
-    """(key, reference missing). Cash counts only for custodians; look-through for ETFs."""
-    if basis is ConcentrationBasis.CUSTODIAN:
-        return position.custodian_code or "none", False
-    if position.instrument_kind is InstrumentKind.CASH:
-        return None, False
-    if basis is ConcentrationBasis.INSTRUMENT:
-        return position.instrument_code, False
-    instrument = ctx.instruments.get(position.instrument_code)
-    if instrument is None:
-        return None, True
-    if basis is ConcentrationBasis.ISSUER:
-        return instrument.issuer, False
-    if basis is ConcentrationBasis.MANAGER:
-        return instrument.manager_code, False
-    if instrument.underlying is not None:
-        return instrument.underlying.asset, False
-    return (instrument.code if instrument.kind in _TOKEN_KINDS else None), False
-
-
-def concentration(limit: Concentration, ctx: PolicyContext) -> list[Finding]:
-    nav = ctx.nav.nav_usd
-    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    missing = set()
-    for position in ctx.positions:
-        if position.value_usd is None:
-            continue
-        key, unknown = _concentration_key(limit.basis, position, ctx)
-        if unknown:
-            missing.add(position.instrument_code)
-        elif key is not None:
-            totals[key] += position.value_usd
-    findings = []
-    if missing:
-        findings.append(_not_evaluated(limit, ctx, "no reference data for "
-                                       + ", ".join(sorted(missing))))
-    for key in sorted(totals):
-        value, problems = totals[key], []
-        share = _ratio(value, nav) if nav > 0 else ZERO
-        cap = limit.share_limit(key)
-        if nav > 0 and share > cap:
-            problems.append(f"{_pct(share)} of {ctx.vehicle_code}, above {_pct(cap)}")
-        if limit.max_usd is not None and value > limit.max_usd:
-            problems.append(f"{_usd(value)}, above {_usd(limit.max_usd)}")
-        if problems:
-            cap_text = f"<= {_n(cap)}" + ("" if limit.max_usd is None else
-                                      f" and <= {_n(limit.max_usd)} USD")
-            findings.append(_found(limit, ctx, f"{limit.basis}:{key}",
-                                   f"{limit.basis} {key} is " + " and ".join(problems),
-                                   _share_text(share), cap_text))
     return findings
 
 
