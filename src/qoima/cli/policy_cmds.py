@@ -60,6 +60,23 @@ def set_grants(ctx: typer.Context, name: str,
     console.print(f"user {name}: roles set")
 
 
+@user_app.command("password")
+def set_password(ctx: typer.Context, name: str,
+                 totp: Annotated[bool, typer.Option(
+                     "--totp", help="Also turn on a TOTP second factor and print its secret.")
+                 ] = False) -> None:
+    """Set NAME's password for the API and dashboard (asked twice, never echoed)."""
+    password = typer.prompt("new password (at least 12 characters)", hide_input=True,
+                            confirmation_prompt=True)
+    cli = state(ctx)
+    reserve = cli.reserve()
+    reserve.auth.set_password(name, password, actor=cli.actor)
+    console.print(f"password set for {name}")
+    if totp:
+        secret = reserve.auth.enable_totp(name, actor=cli.actor)
+        console.print(f"TOTP secret for {name} (add it to an authenticator app): {secret}")
+
+
 @user_app.command("list")
 def list_users(ctx: typer.Context, json: Json = False) -> None:
     users = state(ctx).reserve().users.list()

@@ -1,4 +1,4 @@
-"""``qoima serve``: the REST API (and, later, the dashboard) over HTTP with uvicorn."""
+"""``qoima serve``: the REST API and the web dashboard over HTTP with uvicorn."""
 
 from __future__ import annotations
 
