@@ -9,7 +9,14 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from qoima.adapters.entry_export import write_entries
-from qoima.app.demo.build import LABEL, SLEEVE, SLEEVE_RANGE_USD, build_demo, load_demo
+from qoima.app.demo.build import (
+    LABEL,
+    SLEEVE,
+    SLEEVE_RANGE_USD,
+    DemoSize,
+    build_demo,
+    load_demo,
+)
 from qoima.cli.context import state
 from qoima.cli.render import console, errors, money, print_json
 from qoima.cli.valuation_cmds import print_holdings, print_nav
@@ -21,6 +28,9 @@ def demo(ctx: typer.Context,
          directory: Annotated[Path, typer.Option("--dir", help="Workspace directory to create.",
                                                  file_okay=False)] = DEFAULT_DIR,
          json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+         size: Annotated[DemoSize, typer.Option(
+             "--size", help="full: ~1,000 positions on 10 years of market history; small: "
+                            "21 positions on one year.")] = DemoSize.SMALL,
          ) -> None:
     """Build the demo reserve (idempotent), then print NAV by vehicle and the holdings."""
     cli = state(ctx)
@@ -31,7 +41,7 @@ def demo(ctx: typer.Context,
         task = steps.add_task("opening workspace", total=None)
         reserve = cli.reserve(create=True)
         steps.update(task, description="generating the demo book and SYNTHETIC market")
-        content = build_demo()
+        content = build_demo(size)
         steps.update(task, description=f"posting {len(content.entries)} entries and "
                                        f"{len(content.prices) + len(content.fx)} quotes, "
                                        f"{len(content.series)} market series")

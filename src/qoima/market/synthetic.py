@@ -119,6 +119,24 @@ class AssetParams:
     volume: float | None = None
     ohlc: bool = True
     hidden: bool = False
+    first_date: date | None = None  # listed later than the period's start: nothing before
+
+
+@dataclass(frozen=True, slots=True)
+class VixParams:
+    """An implied-volatility index derived from the equity index's conditional volatility:
+    ``VIX = 100 x sqrt(252) x sigma x exp(premium)``, ``sigma`` an EWMA (``decay``) of the
+    equity's squared log returns and ``premium`` an AR(1) around ``premium_mean`` (implied
+    volatility trades above realized). Mean-reverting like the real index, never a random
+    walk; published on the equity's sessions."""
+
+    code: str = "VIX"
+    equity: str = "SPX"
+    decay: float = 0.94
+    premium_mean: float = 0.25
+    premium_vol: float = 0.05
+    premium_persistence: float = 0.95
+    floor: float = 9.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +152,7 @@ class EtfParams:
     expense_ratio: float  # fraction per year
     volume: float  # shares per session
     premium_vol: float = 0.0008
+    first_date: date | None = None  # listing day (IBIT: 2024-01-11); nothing before it
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +230,7 @@ class MarketParams:
     assets: tuple[AssetParams, ...] = ASSETS
     etfs: tuple[EtfParams, ...] = ETFS
     rates: RateParams = field(default_factory=RateParams)
+    vix: VixParams | None = None  # an implied-volatility index, when wanted
 
     def with_start(self, **levels: float) -> MarketParams:
         """The same market starting at other levels (``BTC=98_000.0``); loadings are on
@@ -219,7 +239,7 @@ class MarketParams:
         if unknown:
             raise InvalidInput(f"unknown synthetic assets {sorted(unknown)}", field="start")
         assets = tuple(replace(a, start=levels.get(a.code, a.start)) for a in self.assets)
-        return MarketParams(self.regimes, assets, self.etfs, self.rates)
+        return MarketParams(self.regimes, assets, self.etfs, self.rates, self.vix)
 
 
 DEFAULT_PARAMS = MarketParams()
@@ -257,7 +277,8 @@ def generate_market(start_date: date, end_date: date, *, seed: int,
     """Daily series from ``start_date`` to ``end_date`` inclusive, deterministic in ``seed``.
 
     Every series starts at its ``start`` level on its first session on or after
-    ``start_date``. Prices are in USD per unit, USD/KZT in KZT per USD, rates in percent.
+    ``start_date`` (or its ``first_date``, when listed later). Prices are in USD per unit,
+    USD/KZT in KZT per USD, rates in percent.
     """
     if end_date < start_date:
         raise InvalidInput(f"end {end_date} is before start {start_date}", field="end_date")
@@ -268,8 +289,9 @@ def generate_market(start_date: date, end_date: date, *, seed: int,
     scale = np.asarray(params.regimes.vol_scale)[regime]
     logs: dict[str, Floats] = {}
     result: dict[SeriesId, Series] = {}
+    calendars = _Sessions(days)
     for asset in params.assets:
-        sessions = _session_index(asset.calendar, days)
+        sessions = calendars.index(asset.calendar, asset.first_date)
         path = _simulate_asset(asset, sessions, regime, scale, logs, _stream(seed, asset.code))
         logs[asset.code] = path.fill(len(days))
         if not asset.hidden:
@@ -278,14 +300,23 @@ def generate_market(start_date: date, end_date: date, *, seed: int,
                                  SOURCE, asset.calendar.value, asset.currency)
     facts = []
     for etf in params.etfs:
-        sessions = _session_index(etf.calendar, days)
-        path = _simulate_etf(etf, sessions, logs[etf.underlying], _stream(seed, etf.code))
+        sessions = calendars.index(etf.calendar, etf.first_date)
+        listed = etf.first_date is not None and etf.first_date > start_date
+        path = _simulate_etf(etf, sessions, logs[etf.underlying], _stream(seed, etf.code),
+                             int(sessions[0]) if listed else 0)
         sid = SeriesId(SeriesKind.PRICE, etf.code)
         result[sid] = Series(sid, path.bars(days, 2, 0), SOURCE, etf.calendar.value, "USD")
-        facts.append(EtfFacts(etf.code, start_date, etf.underlying,
-                              Decimal(repr(etf.units_per_share)),
+        facts.append(EtfFacts(etf.code, days[int(sessions[0])] if listed else start_date,
+                              etf.underlying, Decimal(repr(etf.units_per_share)),
                               Decimal(repr(etf.expense_ratio)), SOURCE))
-    result.update(_rates(params.rates, days, regime, scale, logs["SPX"], _stream(seed, "rates")))
+    result.update(_rates(params.rates, days, regime, scale, logs["SPX"], _stream(seed, "rates"),
+                         calendars.index(CalendarName.US_FEDERAL)))
+    if params.vix is not None:
+        vix = params.vix
+        equity = next(a for a in params.assets if a.code == vix.equity)
+        sessions = calendars.index(equity.calendar, equity.first_date)
+        result[SeriesId(SeriesKind.PRICE, vix.code)] = _vix(
+            vix, days, sessions, logs[vix.equity], equity.vol, _stream(seed, vix.code))
     return SyntheticMarket(start_date, end_date, seed, result, tuple(days),
                            tuple(REGIMES[i] for i in regime), tuple(facts))
 
@@ -328,10 +359,27 @@ def _regime_path(params: RegimeParams, n: int, rng: Generator) -> NDArray[np.int
     return path
 
 
-def _session_index(calendar: CalendarName, days: list[date]) -> NDArray[np.int64]:
-    """Positions in ``days`` that are sessions of ``calendar``."""
-    cal = get_calendar(calendar)
-    return np.asarray([i for i, day in enumerate(days) if cal.is_session(day)], dtype=np.int64)
+class _Sessions:
+    """Positions in ``days`` that are sessions of a calendar, computed once per calendar
+    (a market of hundreds of stocks asks for the same exchange days hundreds of times)."""
+
+    def __init__(self, days: list[date]) -> None:
+        self._days = days
+        self._found: dict[CalendarName, NDArray[np.int64]] = {}
+
+    def index(self, calendar: CalendarName, first_date: date | None = None
+              ) -> NDArray[np.int64]:
+        if calendar not in self._found:
+            cal = get_calendar(calendar)
+            self._found[calendar] = np.asarray(
+                [i for i, day in enumerate(self._days) if cal.is_session(day)], dtype=np.int64)
+        sessions = self._found[calendar]
+        if first_date is not None and first_date > self._days[0]:
+            sessions = sessions[sessions >= (first_date - self._days[0]).days]
+            if not len(sessions):
+                raise InvalidInput(f"first date {first_date} is after the period's end",
+                                   field="first_date")
+        return sessions
 
 
 def _garch(shocks: Floats, garch: Garch) -> Floats:
@@ -432,7 +480,8 @@ def _with_ohlc(sessions: NDArray[np.int64], close: Floats, step: Floats, day_vol
 
 
 def _simulate_etf(etf: EtfParams, sessions: NDArray[np.int64], underlying: Floats,
-                  rng: Generator) -> _Path:
+                  rng: Generator, origin: int = 0) -> _Path:
+    """``origin``: the day the fee drag starts from (the listing day, or the period's start)."""
     n = len(sessions)
     shocks = rng.standard_normal(n)
     premium = np.empty(n)
@@ -441,12 +490,31 @@ def _simulate_etf(etf: EtfParams, sessions: NDArray[np.int64], underlying: Float
         # AR(1) around NAV: authorized participants arbitrage a premium away within days
         level = 0.5 * level + etf.premium_vol * shocks[k]
         premium[k] = level
-    years = sessions.astype(np.float64) / 365.0
+    years = (sessions - origin).astype(np.float64) / 365.0
     nav = underlying[sessions] + math.log(etf.units_per_share) - etf.expense_ratio * years
     close = nav + premium
     step = np.diff(close, prepend=close[0])
     # the US session covers a third of the crypto day, so most of the move is overnight
     return _with_ohlc(sessions, close, step, np.abs(step), 0.6, etf.volume, rng)
+
+
+def _vix(params: VixParams, days: list[date], sessions: NDArray[np.int64], equity: Floats,
+         equity_vol: float, rng: Generator) -> Series:
+    """The implied-volatility index on ``sessions`` from the equity's log path (module doc
+    of :class:`VixParams`)."""
+    moves = np.diff(equity[sessions], prepend=equity[sessions[0]])
+    shocks = rng.standard_normal(len(sessions))
+    variance, premium = equity_vol ** 2, params.premium_mean
+    closes = np.empty(len(sessions))
+    for k, move in enumerate(moves):
+        variance = params.decay * variance + (1 - params.decay) * move * move
+        premium = (params.premium_mean
+                   + params.premium_persistence * (premium - params.premium_mean)
+                   + params.premium_vol * shocks[k])
+        closes[k] = max(100 * math.sqrt(252 * variance) * math.exp(premium), params.floor)
+    sid = SeriesId(SeriesKind.PRICE, params.code)
+    bars = tuple(Bar(days[i], Decimal(f"{closes[k]:.2f}")) for k, i in enumerate(sessions))
+    return Series(sid, bars, SOURCE, CalendarName.XNYS.value, "USD")
 
 
 def _meeting_days(months: tuple[int, ...], first: date, last: date) -> set[date]:
@@ -459,9 +527,9 @@ def _meeting_days(months: tuple[int, ...], first: date, last: date) -> set[date]
 
 
 def _rates(params: RateParams, days: list[date], regime: NDArray[np.int64], scale: Floats,
-           spx: Floats, rng: Generator) -> dict[SeriesId, Series]:
-    """DFEDTARU, DGS2 and DGS10 on US federal business days, in percent."""
-    sessions = _session_index(CalendarName.US_FEDERAL, days)
+           spx: Floats, rng: Generator, sessions: NDArray[np.int64]
+           ) -> dict[SeriesId, Series]:
+    """DFEDTARU, DGS2 and DGS10 on US federal business days (``sessions``), in percent."""
     meetings = _meeting_days(params.meeting_months, days[0], days[-1])
     n = len(sessions)
     shocks = rng.standard_normal((n, 3))

@@ -50,7 +50,7 @@ from qoima.risk.engine import (
     seed_streams,
 )
 from qoima.risk.factor_models import CopulaModel, StudentTModel, square_root
-from qoima.risk.positions import RiskBook, scenario_pnl
+from qoima.risk.positions import RiskBook, book_pnl
 from qoima.risk.provenance import Provenance, array_hash
 
 _SCALINGS = ("sqrt_time", "sum_of_days")
@@ -377,9 +377,10 @@ def monte_carlo_risk(model: StudentTModel | CopulaModel, exposures_usd: npt.Arra
 
 def book_monte_carlo_risk(book: RiskBook, scenarios: ScenarioSet, level: float, *,
                           currency: str = "USD") -> MonteCarloRisk:
-    """VaR and CVaR of ``book`` (USD or KZT) over simulated scenarios, via ``scenario_pnl``."""
+    """VaR and CVaR of ``book`` (USD or KZT) over simulated scenarios, priced like
+    ``scenario_pnl`` (through :func:`~qoima.risk.positions.book_pnl`, its sum over positions)."""
     alpha = check_level(level)
-    pnl = scenario_pnl(book, scenarios.factors, scenarios.moves, currency=currency).sum(axis=1)
+    pnl = book_pnl(book, scenarios.factors, scenarios.moves, currency=currency)
     estimate = tail_estimate(pnl, alpha, weights=scenarios.weights)
     return MonteCarloRisk(alpha, scenarios.horizon_days, estimate.var, estimate.cvar, currency,
                           scenarios.moves.shape[0], estimate.tail_effective_scenarios, None,

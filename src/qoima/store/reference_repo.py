@@ -32,13 +32,26 @@ from qoima.store import tables as t
 
 
 class SqlReferenceRepository:
+    """Reference records found in this unit are kept for the rest of it: they are never
+    edited in place, so a second lookup (every quote of a market file names its
+    instrument) need not go to the database. Only records found or added are kept."""
+
     def __init__(self, connection: Connection) -> None:
         self._c = connection
+        self._custodians: dict[str, Custodian] = {}
+        self._vehicles: dict[str, Vehicle] = {}
+        self._instruments: dict[str, Instrument] = {}
+        self._accounts: dict[str, AccountInfo] = {}
 
     # -- custodians -------------------------------------------------------------------
     def find_custodian(self, code: str) -> Custodian | None:
+        if code in self._custodians:
+            return self._custodians[code]
         row = self._c.execute(select(t.custodians).where(t.custodians.c.code == code)).first()
-        return None if row is None else _custodian(row)
+        if row is None:
+            return None
+        self._custodians[code] = found = _custodian(row)
+        return found
 
     def list_custodians(self) -> list[Custodian]:
         rows = self._c.execute(select(t.custodians).order_by(t.custodians.c.code))
@@ -65,8 +78,13 @@ class SqlReferenceRepository:
 
     # -- vehicles ---------------------------------------------------------------------
     def find_vehicle(self, code: str) -> Vehicle | None:
+        if code in self._vehicles:
+            return self._vehicles[code]
         row = self._c.execute(select(t.vehicles).where(t.vehicles.c.code == code)).first()
-        return None if row is None else self._vehicle(row)
+        if row is None:
+            return None
+        self._vehicles[code] = found = self._vehicle(row)
+        return found
 
     def list_vehicles(self) -> list[Vehicle]:
         rows = self._c.execute(select(t.vehicles).order_by(t.vehicles.c.code)).all()
@@ -97,8 +115,13 @@ class SqlReferenceRepository:
 
     # -- instruments ------------------------------------------------------------------
     def find_instrument(self, code: str) -> Instrument | None:
+        if code in self._instruments:
+            return self._instruments[code]
         row = self._c.execute(select(t.instruments).where(t.instruments.c.code == code)).first()
-        return None if row is None else _instrument(row)
+        if row is None:
+            return None
+        self._instruments[code] = found = _instrument(row)
+        return found
 
     def list_instruments(self) -> list[Instrument]:
         rows = self._c.execute(select(t.instruments).order_by(t.instruments.c.code))
@@ -119,8 +142,13 @@ class SqlReferenceRepository:
 
     # -- accounts ---------------------------------------------------------------------
     def find_account(self, code: str) -> AccountInfo | None:
+        if code in self._accounts:
+            return self._accounts[code]
         row = self._c.execute(account_select().where(t.accounts.c.code == code)).first()
-        return None if row is None else account_info(row)
+        if row is None:
+            return None
+        self._accounts[code] = found = account_info(row)
+        return found
 
     def list_accounts(self) -> list[AccountInfo]:
         rows = self._c.execute(account_select().order_by(t.accounts.c.code))

@@ -137,7 +137,7 @@ def demo_market(start: date, end: date, bill_maturities: dict[str, list[date]],
     dxy_days, dxy = _levels(market.get("DXY"))
     quotes += [PriceQuote("XDR", d, _dec(SDR_START * (dxy[0] / v) ** SDR_NON_USD_WEIGHT, 5),
                           "USD", SOURCE) for d, v in zip(dxy_days, dxy, strict=True)]
-    quotes += list(_fund_navs(_Daily(market.get("BTC")), start, end))
+    quotes += list(fund_navs(_Daily(market.get("BTC")), start, end))
     kzt = _Daily(market.get("fx:USD/KZT"))
     fx = [FxQuote("USD", "KZT", d, _dec(kzt.on(d), 2), SOURCE) for d in calendar_days(start, end)]
     return quotes, fx
@@ -154,7 +154,7 @@ def month_ends(start: date, end: date) -> list[date]:
     return result
 
 
-def _fund_navs(btc: _Daily, start: date, end: date) -> Iterator[PriceQuote]:
+def fund_navs(btc: _Daily, start: date, end: date) -> Iterator[PriceQuote]:
     """Monthly NAV per unit for hedge funds, quarterly for venture funds (start at 100):
     alpha + beta x BTC's log return over the period + the manager's own noise."""
     rng = Generator(PCG64(SEED))
