@@ -140,7 +140,7 @@ def test_missing_price_unknown_scenario_and_broken_trail_degrade_but_render(
 
     reserve = open_reserve(workspace=tmp_path / "ws", create=True)
     try:
-        as_of = governed_demo(reserve)
+        governed_demo(reserve)
         with reserve.engine.begin() as connection:  # the token fund's BNB loses its prices
             connection.execute(text("DELETE FROM prices WHERE instrument_code = 'BNB'"))
             connection.execute(text("UPDATE audit_records SET actor = 'mallory' WHERE seq = 3"))

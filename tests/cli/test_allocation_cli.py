@@ -83,7 +83,7 @@ def cvar_budget(text: str, max_usd: str) -> str:
 def governed(directory: Path, policy_text: str, fund_usd: int) -> str:
     """The demo, its people, ``policy_text`` proposed by pm and approved by cm1, and
     ``fund_usd`` moved into the sleeve's cash: all through the command line."""
-    code, out, err = cli("demo", "--dir", str(directory), "--json")
+    code, out, err = cli("demo", "--dir", str(directory), "--size", "small", "--no-run", "--json")
     assert code == 0, out + err
     d = str(directory)
     for name, role in USERS:

@@ -190,7 +190,7 @@ class Workspace:
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     directory = tmp_path_factory.mktemp("cases") / "demo-reserve"
-    assert main(["demo", "--dir", str(directory), "--json"]) == 0
+    assert main(["demo", "--dir", str(directory), "--size", "small", "--no-run", "--json"]) == 0
     for name, role in USERS:
         code, out, err = cli("--dir", str(directory), "--as", "admin", "user", "add", name,
                              "--role", role)

@@ -31,7 +31,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict:  # type: i
 @pytest.fixture(scope="module")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("demo") / "demo-reserve"
-    assert main(["demo", "--dir", str(directory), "--json"]) == 0
+    assert main(["demo", "--dir", str(directory), "--size", "small", "--no-run", "--json"]) == 0
     return directory
 
 
@@ -45,7 +45,7 @@ def demo_dir(demo_template: Path, tmp_path: Path) -> Path:
 
 def test_demo_prints_nav_holdings_and_files(capsys: pytest.CaptureFixture[str],
                                             demo_dir: Path) -> None:
-    code, out, _ = run(capsys, "demo", "--dir", str(demo_dir))
+    code, out, _ = run(capsys, "demo", "--dir", str(demo_dir), "--size", "small", "--no-run")
     assert code == 0
     for text in ("SYNTHETIC", "ILLUSTRATIVE", "TOTAL (whole institution)", "fx-reserves",
                  "da-sleeve", "state-fund", "seized-pool", "alem-fund", "Pending",
@@ -63,7 +63,7 @@ def test_demo_stores_its_synthetic_market_series(capsys: pytest.CaptureFixture[s
     assert all(s["synthetic"] for s in listed)  # type: ignore[union-attr]
     code, _, err = run(capsys, "--dir", str(demo_dir), "data", "check")
     assert code == 0, err
-    again = run_json(capsys, "demo", "--dir", str(demo_dir))
+    again = run_json(capsys, "demo", "--dir", str(demo_dir), "--size", "small", "--no-run")
     assert again["loaded"]["series_bars_written"] == 0
     assert again["loaded"]["quotes_changed"] == 0
 

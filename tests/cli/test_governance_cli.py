@@ -47,7 +47,7 @@ def cli_json(*args: str) -> Any:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("gov") / "demo-reserve"
-    assert main(["demo", "--dir", str(directory), "--json"]) == 0
+    assert main(["demo", "--dir", str(directory), "--size", "small", "--no-run", "--json"]) == 0
     for name, role in [("admin", "administrator"), ("pm", "portfolio_manager:da-sleeve"),
                        ("risk", "risk_officer"), ("cm1", "committee_member"),
                        ("auditor", "auditor"),

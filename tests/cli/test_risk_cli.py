@@ -42,7 +42,7 @@ def cli_json(*args: str) -> Any:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("risk") / "demo-reserve"
-    assert main(["demo", "--dir", str(directory), "--json"]) == 0
+    assert main(["demo", "--dir", str(directory), "--size", "small", "--no-run", "--json"]) == 0
     return directory
 
 

@@ -26,7 +26,7 @@ def cli(*args: str) -> tuple[int, str]:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> str:
     directory = tmp_path_factory.mktemp("transfers") / "demo-reserve"
-    assert main(["demo", "--dir", str(directory), "--json"]) == 0
+    assert main(["demo", "--dir", str(directory), "--size", "small", "--no-run", "--json"]) == 0
     d = str(directory)
     for name, role in [("admin", "administrator"), ("pm", "portfolio_manager:alem-fund"),
                        ("risk", "risk_officer"), ("cm1", "committee_member"),

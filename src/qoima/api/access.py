@@ -18,6 +18,11 @@ from qoima.domain.roles import Permission, User, authorize
 T = TypeVar("T")
 
 
+class Concealed(NotFound):
+    """A Forbidden answered as NotFound: the client sees the same 404 a missing object
+    gives, while the refusal is still audited (see :mod:`qoima.api.refusals`)."""
+
+
 def acting_user(reserve: Reserve, principal: Principal) -> User:
     return reserve.users.get(principal.user)
 
@@ -30,7 +35,7 @@ def require_read(user: User, vehicle: str | None, missing: str,
                  field: str | None = None) -> None:
     """NotFound(``missing``) unless ``user`` may read ``vehicle``."""
     if not can_read(user, vehicle):
-        raise NotFound(missing, field=field)
+        raise Concealed(missing, field=field)
 
 
 def require_everywhere(user: User, permission: Permission) -> None:
@@ -40,8 +45,8 @@ def require_everywhere(user: User, permission: Permission) -> None:
 
 
 def hidden(load: Callable[[], T], missing: str, field: str | None = None) -> T:
-    """``load()``, with Forbidden turned into the same NotFound a missing object gives."""
+    """``load()``, with Forbidden turned into the same 404 a missing object gives."""
     try:
         return load()
     except Forbidden:
-        raise NotFound(missing, field=field) from None
+        raise Concealed(missing, field=field) from None

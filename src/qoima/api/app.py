@@ -14,11 +14,12 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qoima import __version__
-from qoima.api import problems
+from qoima.api import problems, refusals
 from qoima.api.context import ApiContext
 from qoima.api.idempotency import IdempotencyPort
 from qoima.api.jobs import JobManager
 from qoima.api.json_body import BodyLimitMiddleware
+from qoima.api.openapi_doc import problem_openapi
 from qoima.api.routers import (
     allocation,
     audit,
@@ -41,6 +42,7 @@ from qoima.api.settings import ApiSettings
 from qoima.app.auth import check_production_settings
 from qoima.bootstrap.wiring import Reserve
 from qoima.domain.errors import ConfigurationError
+from qoima.web import install as install_dashboard
 
 PREFIX = "/api/v1"
 ROUTERS = (meta, auth, reference, valuation, entries, market, risk, policies, orders,
@@ -103,9 +105,11 @@ def create_app(reserve: Reserve, settings: ApiSettings | None = None, *,
                   redoc_url=None)
     app.state.qoima = ApiContext(reserve, settings, found_auth, found_keys, job_manager,
                                  RateLimiter())
-    problems.install(app)
+    problems.install(app, refusals.audit_refusal)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     for module in ROUTERS:
         app.include_router(module.router, prefix=PREFIX)
+    app.openapi = problem_openapi(app, PREFIX)  # type: ignore[method-assign]
+    install_dashboard(app)
     return app

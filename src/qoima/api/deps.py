@@ -14,7 +14,8 @@ from qoima.bootstrap.wiring import Reserve
 from qoima.domain.roles import User
 
 
-def reserve_of(request: Request) -> Reserve:
+async def reserve_of(request: Request) -> Reserve:
+    """Async (no I/O), so FastAPI does not hop to a worker thread for it."""
     return context(request).reserve
 
 

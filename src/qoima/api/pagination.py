@@ -3,7 +3,7 @@ links out (relative links, so they never depend on a Host header)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -25,22 +25,26 @@ class PageRequest:
         return f"{url.path}?{url.query}"
 
 
-def page_request(request: Request,
+async def page_request(request: Request,
                  limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=(
                      f"Items per page (at most {MAX_LIMIT})."))] = DEFAULT_LIMIT,
                  offset: Annotated[int, Query(ge=0, le=10**9, description=(
                      "Items to skip."))] = 0) -> PageRequest:
+    """Async, like every dependency that does no I/O: no thread-pool hop per request."""
     return PageRequest(limit, offset, request)
 
 
 Paging = Annotated[PageRequest, Depends(page_request)]
 
 
-def page(items: Sequence[Any], paging: PageRequest) -> dict[str, Any]:
-    """One page of a list already filtered to what the caller may see."""
+def page(items: Sequence[Any], paging: PageRequest,
+         view: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+    """One page of a list already filtered to what the caller may see; ``view`` (when
+    given) renders only the items on the page, not the whole list."""
     chunk = items[paging.offset:paging.offset + paging.limit]
     more = paging.offset + paging.limit < len(items)
-    return _envelope([plain(i) for i in chunk], paging, len(items), more)
+    shown = [view(i) for i in chunk] if view is not None else chunk
+    return _envelope([plain(i) for i in shown], paging, len(items), more)
 
 
 def page_of_fetched(items: Sequence[Any], paging: PageRequest) -> dict[str, Any]:

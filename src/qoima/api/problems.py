@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,15 +151,26 @@ def validation_errors(raw: list[Any]) -> list[dict[str, str]]:
              "message": str(err.get("msg", "invalid"))} for err in raw]
 
 
-def install(app: FastAPI) -> None:
+#: Called with every problem answered by a handler (e.g. to audit refusals).
+ProblemHook = Callable[[Request, ProblemKind, str, Exception], Awaitable[None]]
+
+
+def install(app: FastAPI, on_problem_answered: ProblemHook | None = None) -> None:
     """Register the handlers: every error leaves as ``application/problem+json``."""
+
+    async def answered(request: Request, kind: ProblemKind, detail: str,
+                       error: Exception) -> None:
+        if on_problem_answered is not None:
+            await on_problem_answered(request, kind, detail, error)
 
     async def on_qoima(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, e.QoimaError)
+        await answered(request, kind_of(error), error.message, error)
         return qoima_error_response(request, error)
 
     async def on_problem(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, ApiProblem)
+        await answered(request, error.kind, str(error.detail), error)
         return problem_response(error.kind, str(error.detail), request.url.path,
                                 headers=error.headers, **error.extra)
 
@@ -167,6 +178,7 @@ def install(app: FastAPI) -> None:
         assert isinstance(error, RequestValidationError)
         found = validation_errors(list(error.errors()))
         summary = "; ".join(f"{x['field']}: {x['message']}" for x in found[:5])
+        await answered(request, TRANSPORT["validation-failed"], summary, error)
         return problem_response(TRANSPORT["validation-failed"], summary, request.url.path,
                                 errors=found)
 

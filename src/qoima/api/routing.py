@@ -52,7 +52,7 @@ class StrictRoute(APIRoute):
         return handler
 
 
-def idempotency_key(key: Annotated[str, Header(
+async def idempotency_key(key: Annotated[str, Header(
         alias=idempotency.HEADER, min_length=1, max_length=200,
         description="A new unique string (e.g. a UUID) per operation; send the same one "
         "on a retry to get the first response back.")]) -> str:

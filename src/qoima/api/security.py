@@ -13,6 +13,7 @@ holds across processes).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import threading
 import time
@@ -94,18 +95,26 @@ def limit(request: Request, what: str, user: str, allowed: int) -> None:
                          headers={"Retry-After": str(seconds)}, retry_after=seconds)
 
 
+def fingerprint(secret: str) -> str:
+    """The start of the secret's SHA-256 (what the store keeps of it): enough to match a
+    refused credential to its token or session record, useless to log in with."""
+    return hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()[:16]
+
+
 def _credentials(request: Request) -> Principal:
     """The caller from the Bearer token, else the session cookie (service calls: sync)."""
     auth = context(request).auth
     header = request.headers.get("authorization")
     if header is not None:
         scheme, _, secret = header.partition(" ")
+        request.state.credential = ("token", fingerprint(secret.strip()))  # for the audit
         if scheme.lower() != "bearer" or not secret.strip():
             raise ApiProblem("not-authenticated", "Authorization must be 'Bearer <token>'",
                              headers={"WWW-Authenticate": "Bearer"})
         return auth.token(secret.strip())
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
+        request.state.credential = ("session", fingerprint(cookie))
         return auth.session(cookie)
     raise ApiProblem("not-authenticated", "log in (session cookie) or send an API token "
                      "(Authorization: Bearer)", headers={"WWW-Authenticate": "Bearer"})
@@ -133,6 +142,7 @@ async def authenticate(request: Request) -> Principal:
     if isinstance(found, Principal):
         return found
     principal = await run_in_threadpool(_credentials, request)
+    request.state.caller = principal  # known even when the check below refuses the request
     check_request(principal, request)
     request.state.principal = principal
     return principal

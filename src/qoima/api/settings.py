@@ -29,6 +29,9 @@ class ApiSettings(BaseSettings):
     #: Token issue/revoke calls per client address and user in ``rate_window_s`` seconds.
     token_attempts: int = 10
     rate_window_s: float = 60.0
+    #: Refused requests audited per client address and actor in ``rate_window_s`` seconds
+    #: (past it they are only logged, so a flood cannot flood the audit trail).
+    refusal_audits: int = 300
     #: Threads running background jobs (daily runs, Monte Carlo reports, backtests).
     job_workers: int = 2
     #: Finished jobs kept in memory (the oldest finished ones are forgotten first).

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from qoima.app.ports import Checkpoint, Clock, UnitOfWork, UnitOfWorkFactory
 from qoima.app.units import in_write_unit, record_change
@@ -37,6 +38,7 @@ class AuditVerification:
 
 
 Progress = Callable[[int, int], None]
+REFUSED = "access.refused"
 
 
 class AuditService:
@@ -66,6 +68,20 @@ class AuditService:
                           payload={"size": cp.size, "root": cp.root})
             return cp
         return in_write_unit(self._units, work)
+
+    def record_refusal(self, *, actor: str, target: str, reason: str,
+                       details: Mapping[str, Any]) -> None:
+        """Audit a refused request (not allowed, bad credentials, CSRF, key reuse...).
+
+        The refused use case rolled its own unit back, so the refusal gets a unit of its
+        own; ``target`` says what was asked for (e.g. ``"POST /api/v1/orders"``).
+        """
+        payload = {"reason": reason, **details}
+
+        def work(uow: UnitOfWork) -> None:
+            record_change(uow, at=self._clock.now(), actor=actor[:128], action=REFUSED,
+                          object_type="request", object_id=target[:300], payload=payload)
+        in_write_unit(self._units, work)
 
 
 def _verify(uow: UnitOfWork, expected_root: str | None, expected_size: int | None,

@@ -7,20 +7,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from qoima.adapters.passwords import Argon2PasswordHasher
 from qoima.adapters.policy_files import parse_policy
 from qoima.adapters.report_pdf import find_browser
 from qoima.adapters.run_folder import RunFolder
-from qoima.adapters.passwords import Argon2PasswordHasher
 from qoima.app.allocation import AllocationService
-from qoima.app.auth import AuthService
-from qoima.app.idempotency import IdempotencyService
 from qoima.app.audit_trail import AuditService
+from qoima.app.auth import AuthService
 from qoima.app.book import BookService
 from qoima.app.custody import CustodyService
 from qoima.app.custody_evidence import CustodyEvidence
 from qoima.app.daily_run import DailyRunService, RunHistory, RunServices
 from qoima.app.deployment import DeploymentBacktests
 from qoima.app.dispositions import DispositionService
+from qoima.app.idempotency import IdempotencyService
 from qoima.app.managers import ManagerService
 from qoima.app.market_data import MarketDataService
 from qoima.app.orders import OrderService

@@ -73,7 +73,7 @@ def run(ctx: typer.Context,
         RunSettings(window, seed, mc_scenarios, tuple(scenario or ())), extra,
         tuple(problems), versions(), os.urandom(32))
     reserve = cli.reserve()
-    with _StepProgress(json) as report:
+    with StepProgress(json) as report:
         if replay is not None:
             result, comparison = reserve.runs.replay(replay, request, actor=cli.actor,
                                                      progress=report)
@@ -106,7 +106,7 @@ def run(ctx: typer.Context,
         raise typer.Exit(EXIT_DEGRADED)
 
 
-class _StepProgress:
+class StepProgress:
     """Step-by-step progress on stderr: a spinner on the running step, a line per step."""
 
     def __init__(self, quiet: bool) -> None:
@@ -115,7 +115,7 @@ class _StepProgress:
         self._quiet = quiet
         self._task: Any = None
 
-    def __enter__(self) -> _StepProgress:
+    def __enter__(self) -> StepProgress:
         self._bar.__enter__()
         self._task = self._bar.add_task("daily run", total=None)
         return self

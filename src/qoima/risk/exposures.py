@@ -61,6 +61,8 @@ class ExposureSettings:
     })
     #: Crypto equities without enough history of their own.
     equity_proxy: Mapping[str, float] = field(default_factory=lambda: {"BTC": 1.5, "SPX": 1.0})
+    #: An equity whose BTC beta reaches this is a crypto-company stock (digital assets).
+    crypto_equity_beta: float = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +127,7 @@ def map_exposures(positions: Sequence[PositionValue], instruments: Mapping[str, 
             key=position.account_code, instrument_code=position.instrument_code,
             instrument_kind=position.instrument_kind, vehicle_code=position.vehicle_code,
             value_usd=float(position.value_usd), loadings=estimate.loadings,
-            residual=estimate.residual, crypto=_is_crypto(instrument),
+            residual=estimate.residual, crypto=_is_crypto(instrument, estimate, settings),
             underlying=instrument.underlying.asset if instrument.underlying else (
                 instrument.code if instrument.kind in (InstrumentKind.TOKEN,
                                                        InstrumentKind.STABLECOIN) else None),
@@ -143,11 +145,15 @@ def map_exposures(positions: Sequence[PositionValue], instruments: Mapping[str, 
     return ExposureMap(book, estimates, extended, tuple(mapper.findings), provenance)
 
 
-def _is_crypto(instrument: Instrument) -> bool:
+def _is_crypto(instrument: Instrument, estimate: ExposureEstimate,
+               settings: ExposureSettings) -> bool:
     kind = instrument.kind
-    if kind in (InstrumentKind.TOKEN, InstrumentKind.STABLECOIN, InstrumentKind.EQUITY,
+    if kind in (InstrumentKind.TOKEN, InstrumentKind.STABLECOIN,
                 InstrumentKind.HEDGE_FUND_INTEREST, InstrumentKind.VENTURE_FUND_INTEREST):
-        return True  # the reserve holds equities and fund interests as crypto exposure
+        return True  # the reserve holds fund interests as crypto exposure
+    if kind is InstrumentKind.EQUITY:  # a crypto-company stock moves with BTC; others do not
+        beta = sum(lo.beta for lo in estimate.loadings if lo.factor == settings.crypto_factor)
+        return abs(beta) >= settings.crypto_equity_beta
     return (kind is InstrumentKind.ETF and instrument.underlying is not None
             and instrument.underlying.asset in CRYPTO_ASSETS)
 

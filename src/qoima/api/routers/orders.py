@@ -82,7 +82,7 @@ def list_orders(reserve: ReserveDep, principal: Caller, paging: Paging,
                 status: Annotated[list[OrderStatus] | None, Query()] = None) -> dict[str, Any]:
     orders = reserve.orders.list(actor=principal.user, vehicle=vehicle,
                                  status=[s.value for s in status] if status else None)
-    return page([order_view(o, reserve) for o in orders], paging)
+    return page(orders, paging, lambda o: order_view(o, reserve))
 
 
 @router.get("/orders/{order_id}")

@@ -56,7 +56,7 @@ def _version(reserve: Reserve, user: User, vehicle: str, version: int) -> Policy
 def list_versions(reserve: ReserveDep, user: UserDep, paging: Paging,
                   vehicle: str | None = None) -> dict[str, Any]:
     records = reserve.policies.versions(vehicle)
-    return page([version_view(r) for r in records if can_read(user, r.vehicle_code)], paging)
+    return page([r for r in records if can_read(user, r.vehicle_code)], paging, version_view)
 
 
 @router.get("/policies/{vehicle}/versions/{version}",

@@ -105,7 +105,7 @@ def start_replay(run_id: str, request: Request, reserve: ReserveDep, user: UserD
 @router.get("/runs", summary="Recorded daily runs, newest first")
 def list_runs(reserve: ReserveDep, user: UserDep, paging: Paging) -> dict[str, Any]:
     require_everywhere(user, Permission.READ)
-    return page([record_view(r) for r in reserve.runs.list(None)], paging)
+    return page(reserve.runs.list(None), paging, record_view)
 
 
 @router.get("/runs/{run_id}", summary="A run: its record and summary (steps, headline, files)")

@@ -19,18 +19,19 @@ from qoima.domain.roles import Role, RoleGrant
 from qoima.orders.model import OrderSide, OrderStatus, OrderTerms
 from qoima.policy.model import InvestmentPolicy
 
-SLEEVE, TOKENS = "da-sleeve", "alem-fund"
+SLEEVE, TOKENS, FUND = "da-sleeve", "alem-fund", "state-fund"
 PEOPLE: dict[str, tuple[str, list[RoleGrant]]] = {
     "admin": ("Administrator (illustrative)", [RoleGrant(Role.ADMINISTRATOR)]),
     "pm": ("Sleeve portfolio manager", [RoleGrant(Role.PORTFOLIO_MANAGER, SLEEVE)]),
     "pm-alem": ("Token fund portfolio manager", [RoleGrant(Role.PORTFOLIO_MANAGER, TOKENS)]),
+    "pm-fund": ("State fund portfolio manager", [RoleGrant(Role.PORTFOLIO_MANAGER, FUND)]),
     "risk": ("Risk officer", [RoleGrant(Role.RISK_OFFICER)]),
     "cm1": ("Committee member 1", [RoleGrant(Role.COMMITTEE_MEMBER)]),
     "cm2": ("Committee member 2", [RoleGrant(Role.COMMITTEE_MEMBER)]),
     "ops": ("Operations", [RoleGrant(Role.OPERATIONS)]),
     "auditor": ("Internal auditor", [RoleGrant(Role.AUDITOR)]),
 }
-PROPOSER = {SLEEVE: "pm", TOKENS: "pm-alem"}
+PROPOSER = {SLEEVE: "pm", TOKENS: "pm-alem", FUND: "pm-fund"}
 #: The first tranche's opening order, drafted by the PM and waiting for risk and committee.
 FIRST_ORDER = OrderTerms(SLEEVE, "IBIT", OrderSide.BUY, Decimal(200_000), Decimal("80.00"),
                          Decimal("74.32"), "main", "bny",
