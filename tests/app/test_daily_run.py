@@ -89,6 +89,9 @@ def test_run_numbers_equal_the_services(demo: tuple[Reserve, RunResult]) -> None
     vehicle_rows = result.summary["tables"]["nav_by_vehicle"]["rows"]
     assert sum(Decimal(r[2]) for r in vehicle_rows) == snapshot.total_usd
     assert result.summary["headline"]["orders_awaiting_approval"] == 0
+    heatmap = next(f for f in result.committee.figures() if f.id == "correlation")
+    assert set(heatmap.x) == {"USD (DXY)", "Gold", "Oil (WTI)", "S&P 500"}
+    assert {"BTC", "ETH"} <= set(heatmap.y)
     assert result.summary["headline"]["gate"] == {"da-sleeve": "wait"}
     assert np.isfinite([float(r[3]) for r in result.summary["tables"]["stress"]["rows"]
                         if r[3] is not None]).all()

@@ -23,7 +23,8 @@ from qoima.report.document import (
 from qoima.risk.assessment import RiskAssessment
 
 TOTAL = "total"
-CORRELATION_FACTORS = ("DXY", "XAU", "OIL", "SPX")  # USD, gold, oil, equities (the seeds)
+#: The seeds' comparison set: the dollar, gold, oil and equities (factor -> label).
+CORRELATION_FACTORS = {"DXY": "USD (DXY)", "XAU": "Gold", "WTI": "Oil (WTI)", "SPX": "S&P 500"}
 SOURCE = "qoima risk engine"
 
 
@@ -103,14 +104,15 @@ def _correlation_figures(a: RiskAssessment) -> list[Figure]:
         figures.append(Figure(
             "correlation", "Correlation of the crypto exposures with the dollar, gold, oil and "
             "equities", FigureKind.HEATMAP, Provenance(c.end_date, SOURCE, a.synthetic),
-            x=tuple(c.factors[j] for j in keep), y=tuple(c.exposures), z=z,
+            x=tuple(CORRELATION_FACTORS.get(c.factors[j], c.factors[j]) for j in keep),
+            y=tuple(c.exposures), z=z,
             note=f"{c.method} correlation of daily returns, {c.start_date} .. {c.end_date} "
                  f"({c.n_obs} observations)."))
     if a.rolling is not None and a.rolling.pairs:
         pairs = [p for p in a.rolling.pairs if p.factor in CORRELATION_FACTORS][:6] or list(
             a.rolling.pairs[:6])
         dates = pairs[0].dates
-        series = tuple(Series(f"{p.exposure}–{p.factor}", tuple(
+        series = tuple(Series(f"{p.exposure}–{CORRELATION_FACTORS.get(p.factor, p.factor)}", tuple(
             _finite(float(v)) for v in p.correlation)) for p in pairs if p.dates == dates)
         figures.append(Figure(
             "rolling_correlation", f"Rolling {a.rolling.window}-day correlation",
