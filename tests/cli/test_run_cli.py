@@ -99,3 +99,17 @@ def test_an_auditor_checks_one_holding_against_the_published_root(
     code, _, err = cli(capsys, "verify-inclusion", str(forged), "--commitment",
                        str(folder / "public" / "commitment.json"))
     assert code == 1 and "not included" in err
+
+
+def test_json_output_of_a_fresh_process_is_pure_json(demo: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
+    """HiGHS prints a licence banner at the C level on first use: it must not reach stdout."""
+    import subprocess
+    import sys
+
+    directory, _ = demo
+    qoima = Path(sys.executable).with_name("qoima")
+    done = subprocess.run([str(qoima), "--dir", str(directory), "--as", "risk", "run",
+                           "--mc-scenarios", "1000", "--json"], capture_output=True, text=True,
+                          check=False, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] == "ok"

@@ -123,7 +123,7 @@ def _weights(text: str | None) -> dict[str, float] | None:
     return result
 
 
-def _quiet_solver() -> None:
+def quiet_solver() -> None:
     """HiGHS prints a banner on its first use, at the C level: send file descriptor 1 to
     the null device while the first solver is made (``--json`` must stay pure JSON)."""
     sys.stdout.flush()
@@ -138,7 +138,7 @@ def _quiet_solver() -> None:
 
 
 def _spinner(what: str) -> Progress:
-    _quiet_solver()
+    quiet_solver()
     progress = Progress(SpinnerColumn(), TextColumn(what), TimeElapsedColumn(),
                         console=errors, transient=True)  # stderr: --json stays clean
     progress.add_task(what, total=None)

@@ -14,6 +14,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from qoima.adapters.scenario_files import read_stress_scenarios
 from qoima.app.daily_run import RunRequest, RunResult
 from qoima.app.run_numbers import RunSettings
+from qoima.cli.allocation_cmds import quiet_solver
 from qoima.cli.context import state
 from qoima.cli.options import Json, parse_date
 from qoima.cli.render import console, errors, print_json, table
@@ -116,6 +117,7 @@ class StepProgress:
         self._task: Any = None
 
     def __enter__(self) -> StepProgress:
+        quiet_solver()  # sizing starts HiGHS, whose banner must not reach --json output
         self._bar.__enter__()
         self._task = self._bar.add_task("daily run", total=None)
         return self
