@@ -27,12 +27,14 @@ from qoima.adapters.inclusion_files import write_inclusion_proofs
 from qoima.adapters.report_csv import write_tables_csv
 from qoima.adapters.report_html import render_html
 from qoima.adapters.report_pdf import PdfOutput, ReportRenderError, render_pdf
-from qoima.app.daily_run import Rendered, RunOutput
+from qoima.app.daily_run import Rendered
 from qoima.report.document import ReportDocument
 from qoima.report.transparency import TransparencyReport
 
 
-class RunFolder(RunOutput):
+class RunFolder:
+    """The :class:`RunOutput` of a workspace: one folder per run."""
+
     def __init__(self, root: Path, *, browser: Path | None = None, pdf: bool = True) -> None:
         self.root, self.browser, self.pdf = root, browser, pdf
 

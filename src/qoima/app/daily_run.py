@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from qoima.app.allocation import AllocationService
 from qoima.app.audit_trail import AuditService
@@ -66,15 +66,13 @@ class Rendered:
     problems: tuple[str, ...] = ()
 
 
-class RunOutput:
+class RunOutput(Protocol):
     """Port: where a run's documents go (the run folder adapter implements it)."""
 
     def write_reports(self, run_id: str, committee: ReportDocument,
-                      public: TransparencyReport | None) -> Rendered:
-        raise NotImplementedError
+                      public: TransparencyReport | None) -> Rendered: ...
 
-    def write_summary(self, folder: str, summary: Mapping[str, Any]) -> str:
-        raise NotImplementedError
+    def write_summary(self, folder: str, summary: Mapping[str, Any]) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
