@@ -1,9 +1,10 @@
 """The demo's full daily run: ~1,000 positions, 10 years of daily (SYNTHETIC) history.
 
 Builds the full demo workspace once (``qoima demo --size full``: book, market, statements,
-people, policies in force, and a first run; not timed), then times ``qoima run`` end to end as a user starts it (a new process: imports,
-opening the database, every step, rendering HTML, PDF, CSV and the proofs) and prints each
-step's time from ``summary.json``. Goal (issue 7): under 60 s on the 2-core machine.
+people, policies in force, and a first run; not timed), then times ``qoima run`` end to end
+as a user starts it (a new process: imports, opening the database, every step, rendering
+HTML, PDF, CSV and the proofs) and prints each step's time from ``summary.json``.
+Goal (issue 7): under 60 s on the 2-core machine.
 There is no peer program that does this job; the comparison is against the goal, and the
 run's numbers are checked by replaying it (every number must come out the same).
 
