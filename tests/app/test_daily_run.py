@@ -111,6 +111,16 @@ def test_every_holding_proof_verifies_against_the_published_root(
         assert verify_proof(read_proof_data(path), expected_root=root).included, path.name
 
 
+def test_without_a_salt_key_the_public_report_is_refused_and_said(
+        demo: tuple[Reserve, RunResult]) -> None:
+    reserve, _ = demo
+    result = reserve.daily.run(request(salt_key=b""), actor="risk")
+    assert result.degraded and result.public is None
+    assert "salt key" in result.facts.failures["transparency"]
+    assert (Path(result.summary["folder"]) / "report.html").is_file()
+    assert not (Path(result.summary["folder"]) / "proofs").exists()
+
+
 def test_replay_reproduces_every_number(demo: tuple[Reserve, RunResult]) -> None:
     reserve, result = demo
     again, comparison = reserve.runs.replay(result.run_id, request(), actor="risk")
@@ -118,7 +128,8 @@ def test_replay_reproduces_every_number(demo: tuple[Reserve, RunResult]) -> None
     assert comparison.compared > 200
     assert again.record.replay_of == result.run_id
     assert again.summary["numbers_hash"] == result.summary["numbers_hash"]
-    assert [r.run_id for r in reserve.runs.list()][:2] == [again.run_id, result.run_id]
+    listed = [r.run_id for r in reserve.runs.list()]
+    assert listed[0] == again.run_id and result.run_id in listed
 
 
 def test_replay_names_what_changed_after_a_backdated_entry(tmp_path: Path) -> None:

@@ -7,10 +7,12 @@ A section whose step failed says so in its place (the run is then degraded).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TypeVar
 
+from qoima.allocation.sizing import BudgetUse
 from qoima.app.committee_risk import liquidity_section, risk_section, stress_section
 from qoima.app.run_facts import RunFacts
 from qoima.domain.reference import Instrument
@@ -22,7 +24,6 @@ from qoima.report.document import (
     FigureKind,
     KeyFigure,
     KeyFigures,
-    Notice,
     NoticeLevel,
     Provenance,
     ReportDocument,
@@ -265,11 +266,11 @@ def _sizing(facts: RunFacts) -> Section:
     return Section("sizing", "Sizing of the digital-asset sleeve", tuple(blocks))
 
 
-def _use(uses: tuple[object, ...], name: str) -> float | None:
+def _use(uses: tuple[BudgetUse, ...], name: str) -> float | None:
+    """A budget's use at one size; None where it is undefined (nothing sells: infinite)."""
     for u in uses:
-        if getattr(u, "name", None) == name:
-            value = float(getattr(u, "use"))  # noqa: B009
-            return value if value == value and abs(value) != float("inf") else None
+        if u.name == name:
+            return u.use if math.isfinite(u.use) else None
     return None
 
 
@@ -304,7 +305,3 @@ def _audit(facts: RunFacts) -> Section:
             ((cp.checkpoint_id, cp.size, cp.root, cp.created_at.isoformat()),),
             _prov(facts, "audit trail")))
     return Section("audit", "Audit trail", tuple(blocks))
-
-
-def problem(step: str, text: str) -> Notice:
-    return Notice(NoticeLevel.PROBLEM, step, text)

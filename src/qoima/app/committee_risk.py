@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -181,8 +180,3 @@ def liquidity_section(a: RiskAssessment) -> Section:
     figure = Figure("liquidity_ladder_chart", "Share of each vehicle that is cash by day",
                     FigureKind.BAR, prov, x=labels, series=series, value_format="percent")
     return Section("liquidity", "Liquidity", (table, figure))
-
-
-def scenario_problems(requested: Sequence[str], known: Sequence[str]) -> list[str]:
-    """Names asked for that the library does not have."""
-    return [n for n in requested if n not in set(known)]

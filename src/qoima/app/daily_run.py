@@ -21,7 +21,7 @@ from qoima.app.audit_trail import AuditService
 from qoima.app.committee_report import committee_report
 from qoima.app.orders import OrderService
 from qoima.app.policies import PolicyService
-from qoima.app.ports import Checkpoint, Clock, UnitOfWorkFactory
+from qoima.app.ports import Checkpoint, Clock, UnitOfWork, UnitOfWorkFactory
 from qoima.app.risk import RiskRequest, RiskService
 from qoima.app.run_facts import RunFacts, StepLog
 from qoima.app.run_numbers import (
@@ -34,6 +34,7 @@ from qoima.app.run_numbers import (
 )
 from qoima.app.run_ports import RunRecord
 from qoima.app.tranche_plans import TranchePlanService
+from qoima.app.units import in_write_unit
 from qoima.app.valuation import ValuationService
 from qoima.domain.canonical import canonical_json, content_hash
 from qoima.domain.enums import VehicleKind
@@ -54,7 +55,9 @@ class RunRequest:
     extra_scenarios: Sequence[Scenario] = ()
     input_problems: Sequence[Notice] = ()  # e.g. a stress file that could not be read
     versions: Mapping[str, str] = field(default_factory=dict)
-    salt_key: bytes = b""  # secret for the holdings commitment's salts (>= 16 bytes)
+    #: Secret for the holdings commitment's salts (>= 16 random bytes, from the entry point):
+    #: without it the public report is not built and the run says why.
+    salt_key: bytes = b""
     label: str = ""
 
 
@@ -199,11 +202,9 @@ class DailyRunService:
             started, finished,
             actor, replay_of.run_id if replay_of else None)
 
-        def save(uow: Any) -> None:
+        def save(uow: UnitOfWork) -> None:
             uow.runs.add_run(record)
-            uow.commit()
-        with self._units(write=True) as uow:
-            save(uow)
+        in_write_unit(self._units, save)
         return RunResult(run_id, status, facts, committee, public, summary, record)
 
     # -- steps ---------------------------------------------------------------------------
@@ -260,11 +261,10 @@ class DailyRunService:
                    f"{len(o.check.findings)} findings") for o in facts.policy or ()]
         if facts.open_breaches is not None:
             policy.append(("Open breaches", str(len(facts.open_breaches))))
-        salt = request.salt_key or b"qoima-unsalted-commitment-key!!"
         return build_transparency(
             facts.snapshot, policy_summary=policy, risk_summary=risk,
             checkpoint=None if cp is None else (cp.root, cp.size, cp.created_at.isoformat()),
-            salt_key=salt, label=request.label, synthetic=facts.synthetic,
+            salt_key=request.salt_key, label=request.label, synthetic=facts.synthetic,
             published_on=facts.as_of, vehicles={v.code: v for v in vehicles},
             instruments=instruments)
 
