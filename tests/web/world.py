@@ -15,7 +15,6 @@ from fastapi import FastAPI
 
 from qoima.adapters.case_files import read_case
 from qoima.adapters.passwords import Argon2PasswordHasher
-from qoima.api.app import create_app
 from qoima.api.settings import ApiSettings
 from qoima.app.auth import AuthService
 from qoima.app.daily_run import RunRequest
@@ -27,7 +26,7 @@ from qoima.bootstrap.settings import Settings
 from qoima.bootstrap.wiring import Reserve, SystemClock, open_reserve
 from qoima.custody.chain_of_custody import CustodyEvent, CustodyEventKind
 from qoima.domain.roles import Role, RoleGrant
-from qoima.web import install
+from qoima.web.server import create_site
 from tests.app.governance import PEOPLE, ROOT, governed_demo
 
 PASSWORD = "correct horse battery staple"
@@ -70,8 +69,7 @@ def build_world(workspace: Path, *, daily_run: bool = False,
     keys = IdempotencyService(reserve.units, clock)
     for name in PEOPLE:
         auth.set_password(name, PASSWORD, actor="admin")
-    app = create_app(reserve, settings, auth_service=auth, idempotency_service=keys)
-    install(app)  # a no-op once create_app mounts the dashboard itself
+    app = create_site(reserve, settings, auth_service=auth, idempotency_service=keys)
     run_id = None
     if daily_run:
         run_id = reserve.daily.run(RunRequest(settings=RunSettings(mc_scenarios=2000),

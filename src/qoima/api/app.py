@@ -1,7 +1,8 @@
 """The FastAPI application: ``create_app(reserve, settings)``.
 
 The API is mounted under ``/api/v1`` (OpenAPI at ``/api/v1/openapi.json``, docs at
-``/api/v1/docs``), leaving ``/`` to the dashboard.
+``/api/v1/docs``), leaving ``/`` to the dashboard, which :mod:`qoima.web.server` adds (the
+API does not import it).
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ from qoima.api.settings import ApiSettings
 from qoima.app.auth import check_production_settings
 from qoima.bootstrap.wiring import Reserve
 from qoima.domain.errors import ConfigurationError
-from qoima.web import install as install_dashboard
 
 PREFIX = "/api/v1"
 ROUTERS = (meta, auth, reference, valuation, entries, market, risk, policies, orders,
@@ -111,5 +111,4 @@ def create_app(reserve: Reserve, settings: ApiSettings | None = None, *,
     for module in ROUTERS:
         app.include_router(module.router, prefix=PREFIX)
     app.openapi = problem_openapi(app, PREFIX)  # type: ignore[method-assign]
-    install_dashboard(app)
     return app

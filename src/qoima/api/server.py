@@ -1,4 +1,9 @@
-"""The application uvicorn starts (``qoima serve``): the workspace from the environment."""
+"""The API alone, from the environment (``uvicorn qoima.api.server:app_from_env --factory``).
+
+``qoima serve`` starts :func:`qoima.web.server.app_from_env` instead, which adds the
+dashboard; this factory serves only ``/api/v1`` (machines, load benchmarks) and must not
+import the dashboard, which sits above the API in the import layers.
+"""
 
 from __future__ import annotations
 

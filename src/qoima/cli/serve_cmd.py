@@ -19,7 +19,8 @@ def serve(ctx: typer.Context,
               "one process: keep 1 unless a proxy pins each client to one worker.")] = 1,
           reload: Annotated[bool, typer.Option(
               "--reload", help="Restart on code changes (development).")] = False) -> None:
-    """Serve the API under /api/v1 on the workspace (QOIMA_DATABASE_URL: PostgreSQL).
+    """Serve the API under /api/v1 and the dashboard under / on the workspace
+    (QOIMA_DATABASE_URL: PostgreSQL).
 
     Production: set QOIMA_MODE=production, QOIMA_SECRET_KEY and serve behind HTTPS
     (cookies are Secure); QOIMA_COOKIE_SECURE=false only for local plain HTTP.
@@ -31,5 +32,5 @@ def serve(ctx: typer.Context,
         os.environ["QOIMA_HOME"] = str(cli.workspace.resolve())
     cli.reserve()  # fail fast with the CLI's one-line error when the workspace is missing
     cli.close()
-    uvicorn.run("qoima.api.server:app_from_env", factory=True, host=host, port=port,
+    uvicorn.run("qoima.web.server:app_from_env", factory=True, host=host, port=port,
                 workers=workers, reload=reload, proxy_headers=True, server_header=False)
