@@ -1,7 +1,7 @@
 """Results as JSON-ready data: Decimals as exact strings, dates ISO, no NaN.
 
-The risk and allocation summaries are the ones ``--json`` prints, so the API and the CLI
-give the same numbers under the same keys.
+The risk and allocation summaries (in :mod:`qoima.adapters`, below both entry points) are
+the ones ``--json`` prints, so the API and the CLI give the same numbers under the same keys.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 from pydantic import BaseModel
 
-from qoima.cli import allocation_render as _allocation
-from qoima.cli import risk_render as _risk
+from qoima.adapters import allocation_summaries as _allocation
+from qoima.adapters import risk_summaries as _risk
 
 P = ParamSpec("P")
 R = TypeVar("R")

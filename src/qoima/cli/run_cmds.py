@@ -4,13 +4,13 @@ its replay, and the list of recorded runs."""
 from __future__ import annotations
 
 import os
-from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from qoima.adapters.library_versions import versions as versions  # demo_cmd imports it here
 from qoima.adapters.scenario_files import read_stress_scenarios
 from qoima.app.daily_run import RunRequest, RunResult
 from qoima.app.run_numbers import RunSettings
@@ -24,21 +24,9 @@ from qoima.risk.scenarios import Scenario
 
 EXIT_DEGRADED = 4  # the run finished, but a step failed or an input is broken
 EXIT_REPLAY_DIFFERS = 5  # a replay did not reproduce every number
-LIBRARIES = ("qoima", "numpy", "scipy", "pandas", "arch", "statsmodels", "cvxpy", "highspy",
-             "clarabel", "plotly", "reportlab", "matplotlib")
 
 DEFAULTS = RunSettings()
 runs_app = typer.Typer(no_args_is_help=True, help="Recorded daily runs.")
-
-
-def versions() -> dict[str, str]:
-    found = {}
-    for name in LIBRARIES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
 
 
 def run(ctx: typer.Context,

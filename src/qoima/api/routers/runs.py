@@ -15,6 +15,7 @@ from fastapi import Request
 from fastapi.responses import FileResponse
 from pydantic import Field
 
+from qoima.adapters.library_versions import versions
 from qoima.api.access import require_everywhere
 from qoima.api.deps import ReserveDep, UserDep, api_router
 from qoima.api.jobs import Progress
@@ -25,7 +26,6 @@ from qoima.api.routers.jobs import accepted
 from qoima.app.daily_run import RunRequest, RunResult
 from qoima.app.run_numbers import Comparison, RunSettings
 from qoima.app.run_ports import RunRecord
-from qoima.cli.run_cmds import versions
 from qoima.domain.errors import NotFound
 from qoima.domain.roles import Permission
 
