@@ -25,8 +25,10 @@ from qoima.api.routers import (
     allocation,
     audit,
     auth,
+    case_intake,
     cases,
     entries,
+    imports,
     jobs,
     managers,
     market,
@@ -36,6 +38,8 @@ from qoima.api.routers import (
     reference,
     risk,
     runs,
+    transfers,
+    users,
     valuation,
 )
 from qoima.api.security import AuthPort, RateLimiter
@@ -46,7 +50,8 @@ from qoima.domain.errors import ConfigurationError
 
 PREFIX = "/api/v1"
 ROUTERS = (meta, auth, reference, valuation, entries, market, risk, policies, orders,
-           allocation, runs, cases, managers, audit, jobs)
+           allocation, runs, cases, managers, audit, jobs, case_intake, imports, transfers,
+           users)
 
 
 class SecurityHeaders:

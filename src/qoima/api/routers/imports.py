@@ -1,0 +1,106 @@
+"""File imports the CLI has (``qoima post``, ``market load-prices``/``load-fx``, ``manager
+import-statement``): the file is parsed whole by the CLI's adapter before anything is
+stored, so a bad file names its line and field and writes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from qoima.adapters.entry_files import read_entries
+from qoima.adapters.price_files import read_fx, read_prices
+from qoima.adapters.statement_files import read_statement
+from qoima.api.access import require_read
+from qoima.api.deps import ReserveDep, UserDep, api_router
+from qoima.api.responses import FindingOut, Out, PostedEntriesOut
+from qoima.api.uploads import CSV, YAML, FileIn, parse_file, upload_post
+from qoima.app.managers import ManagerService
+from qoima.domain.errors import ConfigurationError, NotFound
+from qoima.domain.roles import Permission, authorize
+
+router = api_router("imports")
+ENTRY_FILES = {**CSV, **YAML}
+
+
+class QuotesImportOut(Out):
+    filename: str
+    read: int
+    changed: int
+
+
+class StatementImportOut(Out):
+    manager: str
+    period_start: str
+    period_end: str
+    replayed: bool
+    file_hash: str
+    closing_nav: str
+    posted: list[str]
+    matched: list[str]
+    findings: list[FindingOut]
+
+
+@upload_post(router, "/entries/imports", ENTRY_FILES, status_code=201,
+             response_model=PostedEntriesOut,
+             summary="Post every entry of a YAML or CSV file, all or nothing")
+def import_entries(body: FileIn, reserve: ReserveDep, user: UserDep) -> PostedEntriesOut:
+    drafts = parse_file(body, (".yaml", ".yml", ".csv"), read_entries)
+    results = reserve.book.post(drafts, actor=user.name)
+    return PostedEntriesOut.of({"results": [
+        {"entry_id": r.entry_id, "seq": r.seq, "content_hash": r.content_hash,
+         "replayed": r.replayed} for r in results]})
+
+
+@upload_post(router, "/market/prices/imports", CSV, status_code=201,
+             response_model=QuotesImportOut,
+             summary="Load closes from CSV: instrument,date,price[,currency][,source]")
+def import_prices(body: FileIn, reserve: ReserveDep, user: UserDep) -> QuotesImportOut:
+    quotes = parse_file(body, (".csv",), lambda path: read_prices(
+        path, default_source=f"api:{body.filename}"))
+    changed, _ = reserve.book.add_quotes(quotes, [], actor=user.name,
+                                         source_name=body.filename)
+    return QuotesImportOut(filename=body.filename, read=len(quotes), changed=changed)
+
+
+@upload_post(router, "/market/fx/imports", CSV, status_code=201,
+             response_model=QuotesImportOut,
+             summary="Load FX rates from CSV: base,quote,date,rate[,source]")
+def import_fx(body: FileIn, reserve: ReserveDep, user: UserDep) -> QuotesImportOut:
+    rates = parse_file(body, (".csv",), lambda path: read_fx(
+        path, default_source=f"api:{body.filename}"))
+    _, changed = reserve.book.add_quotes([], rates, actor=user.name, source_name=body.filename)
+    return QuotesImportOut(filename=body.filename, read=len(rates), changed=changed)
+
+
+@upload_post(router, "/managers/{code}/statements", CSV, status_code=201,
+             response_model=StatementImportOut,
+             summary="Import a manager's statement (CSV): validated, flows booked, all or "
+             "nothing; the same file again changes nothing")
+def import_statement(code: str, body: FileIn, reserve: ReserveDep,
+                     user: UserDep) -> StatementImportOut:
+    service = reserve.managers
+    if not isinstance(service, ManagerService):
+        raise ConfigurationError("manager services are not wired into this reserve")
+    missing = f"unknown manager {code!r}"
+    with reserve.units(write=False) as uow:
+        manager = uow.reference.find_manager(code)
+    if manager is None:
+        raise NotFound(missing, field="code")
+    require_read(user, manager.vehicle_code, missing, "code")
+    # a replay writes nothing, so the service would not check it: refuse it here as well
+    authorize(user, Permission.ENTRY_POST, manager.vehicle_code)
+    file_hash = hashlib.sha256(body.content.encode("utf-8")).hexdigest()
+    context = service.import_context(code, file_hash)
+    result = context.replay
+    if result is None:
+        statement = parse_file(body, (".csv",), lambda path: read_statement(
+            path, manager_code=code, known_assets=context.known_assets,
+            previous_period_end=context.previous_period_end,
+            received_on=datetime.now(UTC).date()))
+        result = service.import_statement(statement, file_hash=file_hash, actor=user.name)
+    r = result.record
+    return StatementImportOut.of({
+        "manager": r.manager_code, "period_start": r.period_start,
+        "period_end": r.period_end, "replayed": result.replayed, "file_hash": r.file_hash,
+        "closing_nav": r.closing_nav, "posted": list(result.posted),
+        "matched": list(result.matched), "findings": list(result.findings)})
