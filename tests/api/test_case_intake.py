@@ -55,7 +55,7 @@ def cases(world: World) -> list[str]:
 def opened(world: World) -> dict[str, Any]:
     response = world.session("liaison").post(CASES, json=case_body("KZ-API-0001"))
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def test_a_case_opened_as_json_has_its_asset_entry_and_legal_status(

@@ -31,6 +31,7 @@ T = TypeVar("T")
 MAX_FILE_CHARS = 900_000  # under the body cap, so a JSON-wrapped file fits as well
 CSV = {"text/csv": ".csv"}
 YAML = {"application/yaml": ".yaml", "application/x-yaml": ".yaml", "text/yaml": ".yaml"}
+_PREFIX = "qoima-upload-"
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
@@ -72,9 +73,12 @@ class UploadRoute(ApiRoute):
                                  f"{{filename, content}} (got {kind or 'none'})")
             elif raw:
                 await strict.json()
-            if strict.method == "POST":
-                return await idempotency.once(strict, original)
-            return await original(strict)
+            try:
+                if strict.method == "POST":
+                    return await idempotency.once(strict, original)
+                return await original(strict)
+            except QoimaError as error:  # a record read from the file failed later on
+                raise relocated(error) from None
 
         return handler
 
@@ -113,14 +117,24 @@ def parse_file(upload: FileIn, suffixes: tuple[str, ...], read: Callable[[Path],
     if not upload.filename.lower().endswith(suffixes):
         raise InvalidInput(f"{upload.filename!r} must end with {' or '.join(suffixes)}",
                            field="filename")
-    with tempfile.TemporaryDirectory(prefix="qoima-upload-") as folder:
+    with tempfile.TemporaryDirectory(prefix=_PREFIX) as folder:
         path = Path(folder) / upload.filename
         path.write_text(upload.content, encoding="utf-8")
         try:
             return read(path)
         except QoimaError as error:
-            if error.origin is not None and error.origin.file.startswith(folder):
-                error.origin = Origin(upload.filename, error.origin.line) if lines else None
+            relocated(error)
+            if not lines:
+                error.origin = None
                 error.args = (str(error),)
-            error.message = error.message.replace(str(path), upload.filename)
             raise
+
+
+def relocated(error: QoimaError) -> QoimaError:
+    """``error`` located in the uploaded file by its name, never the temporary path."""
+    origin = error.origin
+    if origin is not None and _PREFIX in origin.file:
+        error.origin = Origin(Path(origin.file).name, origin.line)
+        error.message = error.message.replace(origin.file, error.origin.file)
+        error.args = (str(error),)
+    return error

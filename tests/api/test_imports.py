@@ -1,0 +1,146 @@
+"""File imports over HTTP (entries, prices, FX, a manager's statement): the CLI's readers
+parse the whole file first, so a bad file names its line and field and writes nothing; the
+services check the caller's role on every vehicle the file touches."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from qoima.adapters.mandate_files import read_mandate
+from qoima.domain.roles import Role, RoleGrant
+from tests.api.conftest import PASSWORD, World
+from tests.api.test_abuse import Trail, refused
+
+EXAMPLES = Path(__file__).parents[2] / "examples" / "managers"
+ENTRIES = "/api/v1/entries/imports"
+HEADER = "id,date,code,description,account,amount\n"
+
+
+def move(entry_id: str, amount: str = "1000") -> str:
+    """Dollars from the FX reserves into the sleeve."""
+    return (HEADER + f"{entry_id},2026-11-30,transfer,api import,"
+            f"holding:fx-reserves/investment:USD@bny,-{amount}\n"
+            f"{entry_id},2026-11-30,transfer,api import,holding:da-sleeve/main:USD@bny,"
+            f"{amount}\n")
+
+
+def entry(world: World, entry_id: str) -> object:
+    with world.reserve.units(write=False) as uow:
+        return uow.journal.find_entry(entry_id)
+
+
+@pytest.fixture(scope="module")
+def ops_sleeve(world: World) -> str:
+    """Operations on the sleeve only."""
+    world.reserve.users.add("ops-sleeve", "Ops Sleeve",
+                            [RoleGrant(Role.OPERATIONS, "da-sleeve")], actor="admin")
+    world.auth.set_password("ops-sleeve", PASSWORD, actor="admin")
+    return "ops-sleeve"
+
+
+def test_a_csv_of_entries_is_posted_and_replayed_by_its_key(world: World) -> None:
+    ops = world.session("ops")
+    body = move("api-imp-1")
+    first = ops.post(ENTRIES, key="imp-1", content=body, headers={"Content-Type": "text/csv"})
+    assert first.status_code == 201, first.text
+    [result] = first.json()["results"]
+    assert result["entry_id"] == "api-imp-1" and result["replayed"] is False
+    again = ops.post(ENTRIES, key="imp-1", content=body, headers={"Content-Type": "text/csv"})
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    other = ops.post(ENTRIES, key="imp-1", content=move("api-imp-9"),
+                     headers={"Content-Type": "text/csv"})
+    assert other.status_code == 422 and other.json()["code"] == "idempotency-key-reused"
+    assert entry(world, "api-imp-9") is None
+    postings = {p.account: p.amount for p in entry(world, "api-imp-1").draft.postings}
+    assert postings["holding:da-sleeve/main:USD@bny"] == Decimal("1000")
+
+
+def test_a_bad_line_is_named_and_no_entry_of_the_file_is_posted(world: World) -> None:
+    text = move("api-imp-2") + move("api-imp-3", amount="ten").removeprefix(HEADER)
+    response = world.session("ops").post(ENTRIES, json={"filename": "october.csv",
+                                                        "content": text})
+    assert response.status_code == 422, response.text
+    assert (response.json()["origin"], response.json()["field"]) == ("october.csv:4", "amount")
+    assert entry(world, "api-imp-2") is None and entry(world, "api-imp-3") is None
+
+
+def test_a_file_touching_another_vehicle_is_refused_and_audited(world: World,
+                                                                ops_sleeve: str) -> None:
+    session = world.session(ops_sleeve)
+    trail = Trail(world)
+    response = session.post(ENTRIES, json={"filename": "x.csv", "content": move("api-imp-4")})
+    assert response.status_code == 403
+    refused(trail, ops_sleeve, f"POST {ENTRIES}", "forbidden")
+    assert entry(world, "api-imp-4") is None
+
+
+def test_unknown_fields_and_bad_names_are_refused(world: World) -> None:
+    ops = world.session("ops")
+    trail = Trail(world)
+    extra = ops.post(ENTRIES, json={"filename": "a.csv", "content": move("x"), "actor": "cm1"})
+    assert extra.status_code == 422
+    refused(trail, "ops", f"POST {ENTRIES}", "unknown-fields")
+    named = ops.post(ENTRIES, json={"filename": "../etc/passwd", "content": move("x")})
+    assert named.status_code == 422 and "filename" in named.text
+    wrong = ops.post(ENTRIES, json={"filename": "a.txt", "content": move("x")})
+    assert wrong.status_code == 422 and wrong.json()["field"] == "filename"
+
+
+def test_prices_and_fx_load_from_csv(world: World) -> None:
+    ops = world.session("ops")
+    prices = ops.post("/api/v1/market/prices/imports",
+                      content="instrument,date,price\nIBIT,2026-10-02,74.5\n",
+                      headers={"Content-Type": "text/csv", "X-Filename": "closes.csv"})
+    assert prices.status_code == 201, prices.text
+    assert prices.json() == {"filename": "closes.csv", "read": 1, "changed": 1}
+    fx = ops.post("/api/v1/market/fx/imports",
+                  json={"filename": "fx.csv",
+                        "content": "base,quote,date,rate\nUSD,KZT,2026-10-02,512.5\n"})
+    assert fx.status_code == 201 and fx.json()["read"] == 1
+    bad = ops.post("/api/v1/market/prices/imports",
+                   json={"filename": "c.csv", "content": "instrument,date,price\nIBIT,x,1\n"})
+    assert bad.status_code == 422
+    assert (bad.json()["origin"], bad.json()["field"]) == ("c.csv:2", "date")
+    auditor = world.session("auditor")
+    trail = Trail(world)
+    refusal = auditor.post("/api/v1/market/prices/imports",
+                           json={"filename": "c.csv",
+                                 "content": "instrument,date,price\nIBIT,2026-10-05,1\n"})
+    assert refusal.status_code == 403
+    refused(trail, "auditor", "POST /api/v1/market/prices/imports", "forbidden")
+
+
+def test_a_statement_is_imported_once_and_hidden_from_other_vehicles(world: World) -> None:
+    world.reserve.managers.set_mandate(read_mandate(EXAMPLES / "mandate-hf-a.yaml"),
+                                       actor="admin")
+    text = (EXAMPLES / "statement-hf-a-2026-09.csv").read_text()
+    url = "/api/v1/managers/hf-a/statements"
+    pm = world.session("pm")
+    trail = Trail(world)
+    assert pm.post(url, json={"filename": "s.csv", "content": text}).status_code == 404
+    refused(trail, "pm", f"POST {url}", "concealed-forbidden")
+    ops = world.session("ops")
+    first = ops.post(url, content=text, headers={"Content-Type": "text/csv"})
+    assert first.status_code == 201, first.text
+    got = first.json()
+    assert (got["manager"], got["period_end"], got["replayed"]) == ("hf-a", "2026-09-30",
+                                                                    False)
+    assert Decimal(got["closing_nav"]) > 0
+    again = ops.post(url, json={"filename": "again.csv", "content": text})
+    assert again.status_code == 201 and again.json()["replayed"] is True
+    assert len(world.reserve.managers.statements("hf-a", None)) == 1
+
+
+def test_a_refusal_after_parsing_names_the_uploaded_file_not_a_temporary_one(
+        world: World) -> None:
+    response = world.session("ops").post(
+        ENTRIES, content=move("api-imp-5", amount="1000000000000"),
+        headers={"Content-Type": "text/csv", "X-Filename": "big.csv"})
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "overdraft"
+    assert response.json()["origin"].startswith("big.csv:")
+    assert "qoima-upload" not in response.text
+    assert entry(world, "api-imp-5") is None
