@@ -2,7 +2,8 @@
 
 The governed demo (people, the sleeve's policy in force, USD 100M in the sleeve), the demo
 managers' mandates and statements, the example seizure case with one custody event, and
-passwords for everyone. ``daily_run`` adds a daily run, so the reports page has a report.
+passwords for everyone (and ``risk-cm``, a risk officer on the committee). ``daily_run``
+adds a daily run, so the reports page has a report.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ PASSWORD = "correct horse battery staple"
 HASHER = Argon2PasswordHasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
 CASE_FILE = ROOT / "examples" / "custody" / "case.yaml"
 HOLDER = "AFM key custody unit"
+#: Proposes policy versions and sits on the committee: four eyes must stop them approving
+#: their own version.
+EXTRA_PEOPLE = {"risk-cm": [RoleGrant(Role.RISK_OFFICER), RoleGrant(Role.COMMITTEE_MEMBER)]}
 SETTINGS = ApiSettings(login_attempts=1000, token_attempts=1000, job_workers=1,
                        cookie_secure=False)
 
@@ -52,6 +56,8 @@ def build_world(workspace: Path, *, daily_run: bool = False,
     governed_demo(reserve)
     reserve.users.add("loader", "Loader", [RoleGrant(Role.ADMINISTRATOR),
                                            RoleGrant(Role.OPERATIONS)], actor="admin")
+    for name, grants in EXTRA_PEOPLE.items():
+        reserve.users.add(name, name.title(), grants, actor="admin")
     demo = build_demo()
     load_demo_managers(reserve.managers, demo_manager_book(demo.reference, demo.entries,
                                                            demo.prices), actor="loader")
@@ -67,7 +73,7 @@ def build_world(workspace: Path, *, daily_run: bool = False,
     clock = SystemClock()
     auth = AuthService(reserve.units, clock, HASHER)
     keys = IdempotencyService(reserve.units, clock)
-    for name in PEOPLE:
+    for name in (*PEOPLE, *EXTRA_PEOPLE):
         auth.set_password(name, PASSWORD, actor="admin")
     app = create_site(reserve, settings, auth_service=auth, idempotency_service=keys)
     run_id = None

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from qoima.app.custody import CaseView
 from qoima.app.custody_book import seized_pool
+from qoima.custody.chain_of_custody import CustodyEventKind
 from qoima.custody.legal import TRANSITIONS, Document, DocumentKind, LegalStatus, allowed_targets
 from qoima.domain.errors import NotFound
 from qoima.domain.roles import Permission
@@ -50,7 +51,7 @@ def pool_of(viewer: Viewer, missing: str) -> str:
     return pool
 
 
-def _case(viewer: Viewer, case_id: str) -> tuple[str, CaseView]:
+def visible_case(viewer: Viewer, case_id: str) -> tuple[str, CaseView]:
     pool = pool_of(viewer, f"no case {case_id!r}")
     return pool, viewer.reserve.custody.case(case_id)
 
@@ -64,7 +65,7 @@ def _next_steps(status: str) -> list[NextStep]:
 
 def case_page(request: Request, viewer: Viewer, case_id: str, *, error: str | None = None,
               status_code: int = 200, values: dict[str, str] | None = None) -> HTMLResponse:
-    pool, view = _case(viewer, case_id)
+    pool, view = visible_case(viewer, case_id)
     history: list[dict[str, Any]] = [
         {"record": t, "documents": json.loads(t.documents_json)} for t in view.transitions]
     assets = [{"record": a, "addresses": json.loads(a.addresses_json),
@@ -75,8 +76,13 @@ def case_page(request: Request, viewer: Viewer, case_id: str, *, error: str | No
                 steps=steps, liaison_options=options([s.target for s in steps
                                                       if not s.committee]),
                 may_write=viewer.can(Permission.CASE_WRITE, pool),
-                document_kinds=enum_options(DocumentKind), values=values or {},
-                today=datetime.now(UTC).date())
+                may_record=any(viewer.can(p, pool) for p in (Permission.CASE_WRITE,
+                                                             Permission.ENTRY_POST)),
+                event_kinds=enum_options(CustodyEventKind), values=values or {},
+                next_event=f"EV-{len(view.events) + 1}", chains=sorted(
+                    {a.chain for a in view.assets}), instruments=sorted(
+                    {a.instrument_code for a in view.assets}),
+                document_kinds=enum_options(DocumentKind), today=datetime.now(UTC).date())
 
 
 @router.get("/cases")
@@ -84,7 +90,7 @@ def list_cases(request: Request, viewer: ViewerDep) -> HTMLResponse:
     pool = pool_of(viewer, "no seized-asset pool you may read")
     cases = viewer.reserve.custody.cases()
     return page(request, "cases.html.j2", viewer, title="Seized-asset cases", cases=cases,
-                pool=pool)
+                pool=pool, may_write=viewer.can(Permission.CASE_WRITE, pool))
 
 
 @router.get("/cases/{case_id}")
@@ -95,7 +101,7 @@ def show_case(case_id: str, request: Request, viewer: ViewerDep) -> HTMLResponse
 @router.post("/cases/{case_id}/transitions")
 async def transition(case_id: str, request: Request, form: PostedDep) -> Response:
     viewer = form.viewer
-    await run_in_threadpool(_case, viewer, case_id)
+    await run_in_threadpool(visible_case, viewer, case_id)
 
     def action() -> tuple[str, str]:
         target = member(form, LegalStatus, "to", "Next status")

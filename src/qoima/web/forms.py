@@ -17,10 +17,14 @@ from starlette.concurrency import run_in_threadpool
 
 from qoima.domain.errors import InvalidInput, QoimaError
 from qoima.domain.money import parse_decimal
+from qoima.web.refusals import audit_page_refusal
 from qoima.web.session import Action, Posted, act_once
 from qoima.web.site import status_of
 
 E = TypeVar("E", bound=StrEnum)
+#: A service's field name -> the form field that holds it (where the error is shown).
+FIELD_NAMES = {"vehicle_code": "vehicle", "instrument_code": "instrument",
+               "tranche_code": "tranche", "custodian_code": "custodian"}
 Show = Callable[[str, int], Response]  # (the refusal, its HTTP status) -> the page again
 
 
@@ -62,6 +66,8 @@ async def act_or_show(request: Request, form: Posted, action: Action, show: Show
     try:
         return await act_once(request, form, action)
     except QoimaError as error:
+        await audit_page_refusal(request, error, error.message)
+        request.state.error_field = FIELD_NAMES.get(error.field or "", error.field)
         return await run_in_threadpool(show, error.message, status_of(error))
 
 

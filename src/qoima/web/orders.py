@@ -26,7 +26,7 @@ from qoima.orders.lifecycle import TRANSITIONS, allowed_actions
 from qoima.orders.model import Fill, Order, OrderSide, OrderTerms
 from qoima.web.forms import act_or_show, amount, day, enum_options, member, optional_amount
 from qoima.web.render import page
-from qoima.web.session import PostedDep, Viewer, ViewerDep
+from qoima.web.session import Posted, PostedDep, Viewer, ViewerDep
 from qoima.web.site import web_router
 
 router = web_router()
@@ -87,17 +87,20 @@ def _steps(viewer: Viewer, order: Order) -> set[str]:
 
 
 def order_page(request: Request, viewer: Viewer, order_id: str, *, error: str | None = None,
-               status_code: int = 200) -> HTMLResponse:
+               status_code: int = 200, values: dict[str, str] | None = None) -> HTMLResponse:
     reserve = viewer.reserve
     order = visible(reserve, order_id, viewer)
     rules = reserve.orders.rules
     state = approval_state(order, rules)
     step = rules.step_for(order.terms.notional_usd)
     counted = {c.user for c in counted_approvals(order)}
+    is_maker = viewer.name == order.maker
+    steps = _steps(viewer, order)
     return page(request, "order.html.j2", viewer, title=f"Order {order.order_id}", error=error,
                 status_code=status_code, order=order, state=state, step=step,
-                counted=counted, steps=_steps(viewer, order),
-                is_maker=viewer.name == order.maker, now=datetime.now(UTC))
+                counted=counted, steps=steps, is_maker=is_maker, now=datetime.now(UTC),
+                values=values or {}, **(_drafting(viewer) if is_maker and "edit" in steps
+                                        else {}))
 
 
 @router.get("/orders")
@@ -110,18 +113,23 @@ def show_order(order_id: str, request: Request, viewer: ViewerDep) -> HTMLRespon
     return order_page(request, viewer, order_id)
 
 
+def terms_of(form: Posted, vehicle: str) -> OrderTerms:
+    """The order form's terms (the same fields drafting and changing terms use)."""
+    return OrderTerms(vehicle, form.need("instrument", "Instrument").upper(),
+                      member(form, OrderSide, "side", "Side"),
+                      amount(form, "quantity", "Quantity"),
+                      optional_amount(form, "limit_price", "Limit price"),
+                      amount(form, "estimated_price", "Estimated price"),
+                      form.get("tranche") or None, form.get("custodian") or None,
+                      form.get("note"))
+
+
 @router.post("/orders")
 async def create_order(request: Request, form: PostedDep) -> Response:
     viewer, reserve = form.viewer, form.viewer.reserve
 
     def action() -> tuple[str, str]:
-        terms = OrderTerms(form.need("vehicle"), form.need("instrument").upper(),
-                           member(form, OrderSide, "side", "Side"),
-                           amount(form, "quantity", "Quantity"),
-                           optional_amount(form, "limit_price", "Limit price"),
-                           amount(form, "estimated_price", "Estimated price"),
-                           form.get("tranche") or None, form.get("custodian") or None,
-                           form.get("note"))
+        terms = terms_of(form, form.need("vehicle", "Vehicle"))
         key = f"web:{viewer.name}:{form.need('idempotency_key')}"
         order = reserve.orders.new(terms, idempotency_key=key, actor=viewer.name)
         return f"/orders/{order.order_id}", (f"Order {order.order_id} drafted. Submit it to "
@@ -132,7 +140,7 @@ async def create_order(request: Request, form: PostedDep) -> Response:
 
 
 async def _step(request: Request, form: PostedDep, order_id: str,
-                move: Callable[[Viewer], Order], done: str) -> Response:
+                move: Callable[[Viewer], Order], done: str, keep: bool = False) -> Response:
     """One step on a visible order; the order page again with the refusal if refused."""
     viewer = form.viewer
     await run_in_threadpool(visible, viewer.reserve, order_id, viewer)
@@ -143,7 +151,21 @@ async def _step(request: Request, form: PostedDep, order_id: str,
             f"{order.status.replace('_', ' ')}."
 
     return await act_or_show(request, form, action, lambda message, status: order_page(
-        request, viewer, order_id, error=message, status_code=status))
+        request, viewer, order_id, error=message, status_code=status,
+        values=form.fields if keep else None))
+
+
+@router.post("/orders/{order_id}/terms")
+async def change_terms(order_id: str, request: Request, form: PostedDep) -> Response:
+    """New terms by the maker, while the order is a draft or awaits approval: the order
+    goes back to draft and every approval given so far is void (the service's rule)."""
+    orders = form.viewer.reserve.orders
+
+    def edit(viewer: Viewer) -> Order:
+        order = visible(viewer.reserve, order_id, viewer)
+        return orders.edit(order_id, terms_of(form, order.vehicle_code), actor=viewer.name)
+
+    return await _step(request, form, order_id, edit, "Terms changed", keep=True)
 
 
 @router.post("/orders/{order_id}/submit")

@@ -16,12 +16,13 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 
 from qoima.api.access import require_everywhere
+from qoima.app.run_numbers import RunSettings
 from qoima.app.run_ports import RunRecord
 from qoima.domain.errors import NotFound
 from qoima.domain.reference import Manager
 from qoima.domain.roles import Permission
 from qoima.web import figures
-from qoima.web.forms import act_or_show
+from qoima.web.forms import act_or_show, options
 from qoima.web.overview import book_day
 from qoima.web.render import chart, page
 from qoima.web.session import PostedDep, Viewer, ViewerDep
@@ -30,6 +31,8 @@ from qoima.web.site import web_router
 router = web_router()
 RUN_FILES = "/api/v1/runs"
 SHOWN_RUNS = 30
+#: Monte Carlo sizes the daily-run form offers (the API's default among them).
+SCENARIOS = tuple(str(n) for n in sorted({2000, 10000, RunSettings().mc_scenarios}))
 
 
 def _managers(viewer: Viewer) -> dict[str, Manager]:
@@ -85,8 +88,9 @@ def run_files(record: RunRecord) -> list[RunFile]:
     return found
 
 
-@router.get("/reports")
-def reports_page(request: Request, viewer: ViewerDep) -> HTMLResponse:
+def reports_view(request: Request, viewer: Viewer, *, error: str | None = None,
+                 status_code: int = 200, values: dict[str, str] | None = None) -> HTMLResponse:
+    """The reports, and the form that starts a daily run (for those who may)."""
     require_everywhere(viewer.user, Permission.READ)
     runs = viewer.reserve.runs.list(SHOWN_RUNS)
     shown: list[dict[str, Any]] = []
@@ -95,7 +99,15 @@ def reports_page(request: Request, viewer: ViewerDep) -> HTMLResponse:
         shown.append({"record": record, "files": run_files(record),
                       "notices": summary.get("notices", []),
                       "headline": summary.get("headline", {})})
-    return page(request, "reports.html.j2", viewer, title="Reports", runs=shown)
+    return page(request, "reports.html.j2", viewer, title="Reports", runs=shown, error=error,
+                status_code=status_code, values=values or {},
+                may_run=viewer.can(Permission.RISK_RUN, None), scenarios=options(SCENARIOS),
+                default_scenarios=str(RunSettings().mc_scenarios))
+
+
+@router.get("/reports")
+def reports_page(request: Request, viewer: ViewerDep) -> HTMLResponse:
+    return reports_view(request, viewer)
 
 
 def audit_page(request: Request, viewer: Viewer, *, error: str | None = None,

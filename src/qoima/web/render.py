@@ -117,7 +117,8 @@ def environment() -> jinja2.Environment:
 
 
 NAV = (("/", "Overview", None), ("/orders", "Orders", None), ("/risk", "Risk", None),
-       ("/stress", "Stress", None), ("/cases", "Cases", "cases"),
+       ("/stress", "Stress", None), ("/policies", "Policies", None),
+       ("/cases", "Cases", "cases"),
        ("/managers", "Managers", None), ("/reports", "Reports", "everything"),
        ("/audit", "Audit", "everything"))
 
@@ -153,6 +154,7 @@ def page(request: Request, template: str, viewer: Viewer | None, *, title: str,
     body = environment().get_template(template).render(
         request=request, viewer=viewer, title=title, nav=navigation(viewer, request.url.path),
         flash=flash, error=error, new_key=lambda: secrets.token_urlsafe(18),
+        error_field=getattr(request.state, "error_field", None) if error else None,
         csrf=viewer.csrf if viewer is not None else "", **context)
     response = HTMLResponse(body, status_code=status_code,
                             headers={**PAGE_HEADERS, **(headers or {})})

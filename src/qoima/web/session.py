@@ -22,11 +22,12 @@ from starlette.concurrency import run_in_threadpool
 
 from qoima.api.access import acting_user, can_read
 from qoima.api.context import context
+from qoima.api.problems import ApiProblem
 from qoima.api.security import SESSION_COOKIE
 from qoima.app.auth import AuthenticationFailed, Principal
 from qoima.app.custody_book import seized_pool
 from qoima.bootstrap.wiring import Reserve
-from qoima.domain.errors import Forbidden, InvalidInput, NotFound, QoimaError
+from qoima.domain.errors import InvalidInput, NotFound, QoimaError
 from qoima.domain.roles import Permission, User
 from qoima.web.render import FLASH_COOKIE
 
@@ -150,8 +151,8 @@ async def posted_form(request: Request) -> Posted:
     fields, raw = await read_form(request)
     sent = fields.get("csrf_token", "")
     if not viewer.csrf or not hmac.compare_digest(sent.encode(), viewer.csrf.encode()):
-        raise Forbidden("this form is not from your current session (CSRF token missing or "
-                        "wrong): reload the page and try again", user=viewer.name)
+        raise ApiProblem("csrf-failed", "this form is not from your current session (CSRF "
+                         "token missing or wrong): reload the page and try again")
     return Posted(viewer, fields, raw)
 
 

@@ -8,6 +8,7 @@ the same status the API would give (404 for another vehicle's object, 403, 409, 
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -20,13 +21,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from qoima.api.problems import ApiProblem, kind_of
 from qoima.domain.errors import QoimaError
+from qoima.web.refusals import audit_page_refusal
 from qoima.web.render import page
-from qoima.web.session import LoginRequired, Viewer
+from qoima.web.session import LoginRequired, Viewer, current_viewer
 
+API_PREFIX = "/api/v1"
 STATIC = Path(__file__).with_name("static")
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 log = logging.getLogger("qoima.web")
@@ -58,12 +62,21 @@ def message_of(error: Exception) -> str:
     return "an internal error occurred; it was logged"
 
 
-def error_page(request: Request, error: Exception) -> Response:
+def error_page(request: Request, error: Exception, message: str | None = None) -> Response:
     status = status_of(error)
     viewer = getattr(request.state, "viewer", None)
     return page(request, "error.html.j2", viewer if isinstance(viewer, Viewer) else None,
                 title=TITLES.get(status, "Error"), status_code=status,
-                message=message_of(error), status=status)
+                message=message or message_of(error), status=status)
+
+
+def _plain_words(request: Request, error: HTTPException) -> str | None:
+    if error.status_code == 404:
+        return (f"There is no page at {request.url.path}. Check the address, or start again "
+                "from the overview.")
+    if error.status_code == 405:
+        return f"{request.url.path} cannot be opened with {request.method}."
+    return None
 
 
 def login_redirect(request: Request) -> Response:
@@ -86,6 +99,7 @@ class WebRoute(APIRoute):
             except LoginRequired:
                 return login_redirect(request)
             except (QoimaError, ApiProblem, HTTPException, RequestValidationError) as error:
+                await audit_page_refusal(request, error, message_of(error))
                 return error_page(request, error)
             except Exception as error:
                 log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -104,15 +118,54 @@ def _plotly_js() -> FileResponse:
                         headers={"Cache-Control": "public, max-age=86400"})
 
 
+async def _viewer_if_any(request: Request) -> None:
+    """Keep the session's viewer on the request when there is one (for the navigation)."""
+    try:
+        await run_in_threadpool(current_viewer, request)
+    except LoginRequired:
+        return
+
+
+def html_outside_api(app: FastAPI) -> None:
+    """Unknown paths and wrong methods outside ``/api/v1`` answer an HTML page; the API's
+    own paths keep their problem+json (the handler the API installed)."""
+    api_handler = app.exception_handlers[HTTPException]
+
+    async def on_http(request: Request, error: Exception) -> Response:
+        if request.url.path.startswith(API_PREFIX + "/") or request.url.path == API_PREFIX:
+            answered = api_handler(request, error)
+            return await answered if inspect.isawaitable(answered) else answered
+        assert isinstance(error, HTTPException)
+        await _viewer_if_any(request)
+        response = error_page(request, error, _plain_words(request, error))
+        if error.headers:
+            response.headers.update(error.headers)
+        return response
+
+    app.add_exception_handler(HTTPException, on_http)
+
+
 def install(app: FastAPI) -> None:
     """Add the dashboard to ``app`` (once): pages under ``/``, files under ``/static``."""
     if getattr(app.state, "qoima_web", False):
         return
-    from qoima.web import cases, login, orders, oversight, overview, risk
+    html_outside_api(app)
+    from qoima.web import (
+        case_forms,
+        cases,
+        login,
+        orders,
+        oversight,
+        overview,
+        policies,
+        risk,
+        runs,
+    )
 
     app.add_api_route("/static/plotly.min.js", _plotly_js, methods=["GET"],
                       include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="web-static")
-    for module in (login, overview, orders, cases, risk, oversight):
+    for module in (login, overview, orders, case_forms, cases, risk, oversight, runs,
+                   policies):
         app.include_router(module.router)
     app.state.qoima_web = True

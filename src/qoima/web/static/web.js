@@ -19,7 +19,13 @@
       document.body.setAttribute("data-charts", "ready");
     });
   }
+  function refreshLater() {
+    /* a page following a background job (data-refresh-s) reloads until the job ends */
+    var seconds = Number(document.body.getAttribute("data-refresh-s"));
+    if (seconds > 0) { window.setTimeout(function () { window.location.reload(); }, seconds * 1000); }
+  }
   document.addEventListener("DOMContentLoaded", draw);
+  document.addEventListener("DOMContentLoaded", refreshLater);
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (form.getAttribute("data-sent") === "yes") { event.preventDefault(); return; }
