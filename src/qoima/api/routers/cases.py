@@ -11,9 +11,11 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from qoima.api.access import require_read
+from qoima.api.case_models import CaseOut, CaseRecordOut, CustodyEventOut
 from qoima.api.deps import ReserveDep, UserDep, api_router
 from qoima.api.models import Amount, Code, Day, Strict
 from qoima.api.pagination import Paging, page
+from qoima.api.responses import PageOut
 from qoima.api.results import plain
 from qoima.app.custody import CaseView
 from qoima.app.custody_book import seized_pool
@@ -89,37 +91,38 @@ def _case(reserve: Reserve, user: User, case_id: str) -> CaseView:
 
 
 @router.get("/cases", summary="Every case and its legal status")
-def list_cases(reserve: ReserveDep, user: UserDep, paging: Paging) -> dict[str, Any]:
+def list_cases(reserve: ReserveDep, user: UserDep, paging: Paging) -> PageOut[CaseRecordOut]:
     _pool_readable(reserve, user, "no seized-asset pool")
-    return page(reserve.custody.cases(), paging)
+    return PageOut[CaseRecordOut].of(page(reserve.custody.cases(), paging))
 
 
 @router.get("/cases/{case_id}", summary="A case: assets, legal history, custody, screening")
-def get_case(case_id: str, reserve: ReserveDep, user: UserDep) -> dict[str, Any]:
-    return case_view(_case(reserve, user, case_id))
+def get_case(case_id: str, reserve: ReserveDep, user: UserDep) -> CaseOut:
+    return CaseOut.of(case_view(_case(reserve, user, case_id)))
 
 
 @router.post("/cases/{case_id}/transitions",
              summary="A court step (freeze, review, forfeiture, return...) and its ledger effect")
 def transition(case_id: str, body: TransitionIn, reserve: ReserveDep,
-               user: UserDep) -> dict[str, Any]:
+               user: UserDep) -> CaseOut:
     _case(reserve, user, case_id)
     documents = [Document(d.kind, d.reference, d.dated, d.issued_by) for d in body.documents]
     view = reserve.custody.transition(case_id, body.to, documents,
                                       body.on or datetime.now(UTC).date(), actor=user.name)
-    return case_view(view)
+    return CaseOut.of(case_view(view))
 
 
 @router.post("/cases/{case_id}/custody-events", status_code=201,
              summary="Record a custody event (checked against every earlier one)")
 def custody_event(case_id: str, body: CustodyEventIn, reserve: ReserveDep,
-                  user: UserDep) -> Any:
+                  user: UserDep) -> CustodyEventOut:
     _case(reserve, user, case_id)
     at = body.at.replace(tzinfo=UTC) if body.at.tzinfo is None else body.at.astimezone(UTC)
     event = CustodyEvent(body.event_id, case_id, body.kind, at, user.name, body.from_holder,
                          body.to_holder, body.from_address, body.to_address, body.tx,
                          body.quantity, body.instrument, body.note, body.fee, body.chain)
-    return plain(reserve.custody.record_event(event, actor=user.name, network=body.network))
+    return CustodyEventOut.of(reserve.custody.record_event(event, actor=user.name,
+                                                           network=body.network))
 
 
 @router.get("/cases/{case_id}/proofs", summary="Proofs of control issued for a case")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Query
 from pydantic import Field
@@ -11,6 +11,8 @@ from qoima.api.access import can_read, require_read
 from qoima.api.deps import ReserveDep, UserDep, api_router
 from qoima.api.models import Amount, Code, Day, Strict
 from qoima.api.pagination import Paging, page_of_fetched
+from qoima.api.reference_models import EntryOut
+from qoima.api.responses import PageOut, PostedEntriesOut
 from qoima.api.results import plain
 from qoima.api.security import Caller
 from qoima.domain.enums import EntryCode, EntryPhase
@@ -51,9 +53,10 @@ class EntriesIn(Strict):
     entries: Annotated[list[EntryIn], Field(min_length=1, max_length=1000)]
 
 
-def entry_view(entry: Entry) -> dict[str, Any]:
-    return {"seq": entry.seq, "recorded_at": plain(entry.recorded_at), "actor": entry.actor,
-            "content_hash": entry.content_hash, **plain(entry.draft.content())}
+def entry_view(entry: Entry) -> EntryOut:
+    return EntryOut.of({"seq": entry.seq, "recorded_at": entry.recorded_at,
+                        "actor": entry.actor, "content_hash": entry.content_hash,
+                        **plain(entry.draft.content())})
 
 
 def _vehicles(entry: Entry) -> set[str]:
@@ -72,7 +75,7 @@ def _visible(user: User, entry: Entry) -> bool:
 @router.get("/entries", summary="Entries in date order (name a vehicle unless you read all)")
 def list_entries(reserve: ReserveDep, user: UserDep, paging: Paging,
                  vehicle: str | None = None, since: Day | None = None,
-                 until: Annotated[Day | None, Query()] = None) -> dict[str, Any]:
+                 until: Annotated[Day | None, Query()] = None) -> PageOut[EntryOut]:
     if vehicle is None and not can_read(user, None):
         raise Forbidden("you read only some vehicles: name one with ?vehicle=",
                         user=user.name)
@@ -81,11 +84,11 @@ def list_entries(reserve: ReserveDep, user: UserDep, paging: Paging,
     with reserve.units(write=False) as uow:
         entries = uow.journal.list_entries(limit=paging.limit + 1, offset=paging.offset,
                                            vehicle=vehicle, since=since, until=until)
-    return page_of_fetched([entry_view(e) for e in entries], paging)
+    return PageOut[EntryOut].of(page_of_fetched([entry_view(e) for e in entries], paging))
 
 
 @router.get("/entries/{entry_id}")
-def get_entry(entry_id: str, reserve: ReserveDep, user: UserDep) -> dict[str, Any]:
+def get_entry(entry_id: str, reserve: ReserveDep, user: UserDep) -> EntryOut:
     with reserve.units(write=False) as uow:
         entry = uow.journal.find_entry(entry_id)
     if entry is None or not _visible(user, entry):
@@ -94,7 +97,9 @@ def get_entry(entry_id: str, reserve: ReserveDep, user: UserDep) -> dict[str, An
 
 
 @router.post("/entries", status_code=201, summary="Post entries, all or nothing")
-def post_entries(body: EntriesIn, reserve: ReserveDep, principal: Caller) -> dict[str, Any]:
+def post_entries(body: EntriesIn, reserve: ReserveDep,
+                 principal: Caller) -> PostedEntriesOut:
     results = reserve.book.post([e.draft() for e in body.entries], actor=principal.user)
-    return {"results": [{"entry_id": r.entry_id, "seq": r.seq, "content_hash": r.content_hash,
-                         "replayed": r.replayed} for r in results]}
+    return PostedEntriesOut.of({"results": [
+        {"entry_id": r.entry_id, "seq": r.seq, "content_hash": r.content_hash,
+         "replayed": r.replayed} for r in results]})

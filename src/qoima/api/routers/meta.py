@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from qoima import __version__
 from qoima.api.problems import catalogue
+from qoima.api.reference_models import HealthOut, ProblemTypeOut
 from qoima.api.routing import StrictRoute
 
 router = APIRouter(tags=["meta"], route_class=StrictRoute)
 
 
 @router.get("/health", summary="Liveness: the server answers")
-def health() -> dict[str, Any]:
-    return {"status": "ok", "version": __version__}
+def health() -> HealthOut:
+    return HealthOut(status="ok", version=__version__)
 
 
 @router.get("/problems", summary="Every problem type the API returns (RFC 9457)")
-def problems() -> list[dict[str, Any]]:
-    return catalogue()
+def problems() -> list[ProblemTypeOut]:
+    return [ProblemTypeOut.of(p) for p in catalogue()]
