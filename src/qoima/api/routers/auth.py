@@ -4,7 +4,7 @@ stored (a replay must not hand a session or token secret out again)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import Field
@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from qoima.api.access import acting_user
 from qoima.api.context import context
+from qoima.api.governance_models import IssuedTokenOut, LoginOut, MeOut, TokenOut
 from qoima.api.models import Strict
 from qoima.api.problems import ApiProblem
 from qoima.api.results import plain
@@ -41,7 +42,7 @@ class PasswordIn(Strict):
 
 
 @router.post("/login", summary="Open a browser session (cookie) and get its CSRF token")
-async def login(body: LoginIn, request: Request, response: Response) -> dict[str, Any]:
+async def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
     api = context(request)
     limit(request, "login", body.user, api.settings.login_attempts)
     session = await run_in_threadpool(lambda: api.auth.login(
@@ -49,8 +50,8 @@ async def login(body: LoginIn, request: Request, response: Response) -> dict[str
     max_age = max(int((session.expires_at - datetime.now(UTC)).total_seconds()), 0)
     response.set_cookie(SESSION_COOKIE, session.token, max_age=max_age, path="/",
                         secure=api.settings.cookie_secure, httponly=True, samesite="strict")
-    return {"user": session.user, "csrf_token": session.csrf_token,
-            "expires_at": session.expires_at.isoformat()}
+    return LoginOut(user=session.user, csrf_token=session.csrf_token,
+                    expires_at=session.expires_at.isoformat())
 
 
 @router.post("/logout", status_code=204, summary="Close this browser session")
@@ -64,15 +65,15 @@ async def logout(request: Request, response: Response, principal: Caller) -> Non
 
 
 @router.get("/me", summary="The caller: user, roles per vehicle, how authenticated")
-def me(request: Request, principal: Caller) -> dict[str, Any]:
+def me(request: Request, principal: Caller) -> MeOut:
     user = acting_user(context(request).reserve, principal)
-    return {"user": user.name, "display_name": user.display_name, "via": principal.via,
+    return MeOut.of({"user": user.name, "display_name": user.display_name, "via": principal.via,
             "scopes": sorted(principal.scopes) if principal.scopes is not None else None,
-            "csrf_token": principal.csrf_token, "grants": plain(user.grants)}
+            "csrf_token": principal.csrf_token, "grants": plain(user.grants)})
 
 
 @router.post("/tokens", status_code=201, summary="Issue an API token (secret shown once)")
-def issue_token(body: TokenIn, request: Request, principal: Caller) -> dict[str, Any]:
+def issue_token(body: TokenIn, request: Request, principal: Caller) -> IssuedTokenOut:
     api = context(request)
     limit(request, "token", principal.user, api.settings.token_attempts)
     if principal.via != "session":
@@ -82,14 +83,14 @@ def issue_token(body: TokenIn, request: Request, principal: Caller) -> dict[str,
                                   scopes=list(body.scopes),
                                   expires_in=timedelta(days=body.expires_in_days),
                                   actor=principal.user)
-    return {"token_id": issued.token_id, "secret": issued.secret,
-            "expires_at": issued.expires_at.isoformat(), "scopes": list(issued.scopes)}
+    return IssuedTokenOut(token_id=issued.token_id, secret=issued.secret,
+                          expires_at=issued.expires_at.isoformat(), scopes=list(issued.scopes))
 
 
 @router.get("/tokens", summary="The caller's API tokens (never their secrets)")
-def list_tokens(request: Request, principal: Caller) -> list[Any]:
+def list_tokens(request: Request, principal: Caller) -> list[TokenOut]:
     tokens = context(request).auth.list_tokens(principal.user, actor=principal.user)
-    return [plain(t) for t in tokens]
+    return [TokenOut.of(t) for t in tokens]
 
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke an API token")

@@ -9,8 +9,10 @@ from pydantic import Field
 from qoima.adapters.policy_files import parse_policy
 from qoima.api.access import can_read, require_read
 from qoima.api.deps import ReserveDep, UserDep, api_router
+from qoima.api.governance_models import BreachRecordOut, PolicyCheckOut, PolicyVersionOut
 from qoima.api.models import Code, Day, Strict
 from qoima.api.pagination import Paging, page
+from qoima.api.responses import PageOut
 from qoima.api.results import plain
 from qoima.api.security import Caller
 from qoima.app.governance_ports import PolicyVersionRecord
@@ -39,6 +41,7 @@ class CheckIn(Strict):
 
 
 def version_view(record: PolicyVersionRecord) -> dict[str, Any]:
+    """The version as JSON, with its link (also what the dashboard reads)."""
     base = f"/api/v1/policies/{record.vehicle_code}/versions/{record.version}"
     return {**plain(record), "links": {"self": base}}
 
@@ -54,58 +57,63 @@ def _version(reserve: Reserve, user: User, vehicle: str, version: int) -> Policy
 
 @router.get("/policies", summary="Every policy version the caller may read")
 def list_versions(reserve: ReserveDep, user: UserDep, paging: Paging,
-                  vehicle: str | None = None) -> dict[str, Any]:
+                  vehicle: str | None = None) -> PageOut[PolicyVersionOut]:
     records = reserve.policies.versions(vehicle)
-    return page([r for r in records if can_read(user, r.vehicle_code)], paging, version_view)
+    return PageOut[PolicyVersionOut].of(page(
+        [r for r in records if can_read(user, r.vehicle_code)], paging, version_view))
 
 
 @router.get("/policies/{vehicle}/versions/{version}",
             summary="One version with its source text and approval state")
 def get_version(vehicle: str, version: int, reserve: ReserveDep,
-                user: UserDep) -> dict[str, Any]:
-    return version_view(_version(reserve, user, vehicle, version))
+                user: UserDep) -> PolicyVersionOut:
+    return PolicyVersionOut.of(version_view(_version(reserve, user, vehicle, version)))
 
 
 @router.post("/policies", status_code=201,
              summary="Propose a policy document as the vehicle's next version")
-def propose(body: ProposalIn, reserve: ReserveDep, principal: Caller) -> dict[str, Any]:
+def propose(body: ProposalIn, reserve: ReserveDep, principal: Caller) -> PolicyVersionOut:
     policy = parse_policy(body.document, fmt=body.format, source="request body")
-    return version_view(reserve.policies.propose(policy, fmt=body.format,
-                                                 actor=principal.user, reason=body.reason))
+    return PolicyVersionOut.of(version_view(reserve.policies.propose(
+        policy, fmt=body.format, actor=principal.user, reason=body.reason)))
 
 
 @router.post("/policies/{vehicle}/versions/{version}/approval",
              summary="Approve a proposed version (committee; never its proposer)")
-def approve(vehicle: str, version: int, reserve: ReserveDep, user: UserDep) -> dict[str, Any]:
+def approve(vehicle: str, version: int, reserve: ReserveDep,
+            user: UserDep) -> PolicyVersionOut:
     _version(reserve, user, vehicle, version)
-    return version_view(reserve.policies.approve(vehicle, version, actor=user.name))
+    return PolicyVersionOut.of(version_view(reserve.policies.approve(vehicle, version,
+                                                                     actor=user.name)))
 
 
 @router.post("/policies/{vehicle}/versions/{version}/veto",
              summary="Stop a version that has not taken effect (committee)")
 def veto(vehicle: str, version: int, body: VetoIn, reserve: ReserveDep,
-         user: UserDep) -> dict[str, Any]:
+         user: UserDep) -> PolicyVersionOut:
     _version(reserve, user, vehicle, version)
     reserve.policies.veto(vehicle, version, actor=user.name, reason=body.reason)
-    return version_view(_version(reserve, user, vehicle, version))
+    return PolicyVersionOut.of(version_view(_version(reserve, user, vehicle, version)))
 
 
 @router.post("/policy-checks", summary="Evaluate the policies in force (breach register)")
-def check(body: CheckIn, reserve: ReserveDep, user: UserDep) -> list[dict[str, Any]]:
+def check(body: CheckIn, reserve: ReserveDep, user: UserDep) -> list[PolicyCheckOut]:
     if body.vehicle is not None:
         require_read(user, body.vehicle, f"unknown vehicle {body.vehicle!r}", "vehicle")
     day = body.as_of or reserve.risk.default_as_of()
     outcomes = reserve.policies.check(day, actor=user.name, vehicle=body.vehicle,
                                       record=body.record)
-    return [{"vehicle": o.check.vehicle_code, "version": o.check.version,
+    return [PolicyCheckOut.of({"vehicle": o.check.vehicle_code, "version": o.check.version,
              "policy_hash": o.check.policy_hash, "as_of": plain(o.check.as_of),
              "blocking": o.check.blocking, "actions": list(o.check.actions),
              "findings": plain(o.check.findings), "opened": plain(o.opened),
-             "closed": plain(o.closed), "still_open": plain(o.still_open)} for o in outcomes]
+             "closed": plain(o.closed), "still_open": plain(o.still_open)})
+            for o in outcomes]
 
 
 @router.get("/breaches", summary="The breach register (open ones, or all)")
 def breaches(reserve: ReserveDep, user: UserDep, paging: Paging, vehicle: str | None = None,
-             all: bool = False) -> dict[str, Any]:
+             all: bool = False) -> PageOut[BreachRecordOut]:
     records = reserve.policies.breaches(vehicle, open_only=not all)
-    return page([r for r in records if can_read(user, r.vehicle_code)], paging)
+    return PageOut[BreachRecordOut].of(
+        page([r for r in records if can_read(user, r.vehicle_code)], paging))
