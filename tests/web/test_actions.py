@@ -149,13 +149,14 @@ def test_recording_a_custody_event(world: WebWorld, people: dict[str, Person]) -
                         note="moved under court order")
     assert done.status_code == 303
     shown = text_of(liaison.follow(done).text)
-    assert f"Custody event EV-2 (custodian change) recorded for case {world.case_id}" in shown
+    assert (f"Custody event {world.case_id}-EV-2 (custodian change) recorded for case "
+            f"{world.case_id}") in shown
     events = world.reserve.custody.case(world.case_id).events
     assert len(events) == before + 1
     assert (events[-1].kind, events[-1].to_holder, events[-1].actor) == (
         "custodian_change", "Qualified custodian", "liaison")
     assert events[-1].at.isoformat() == "2026-03-04T10:00:00+00:00"
-    twice = liaison.send(page, action, event_id="EV-2", kind="key_ceremony",
+    twice = liaison.send(page, action, event_id=events[-1].event_id, kind="key_ceremony",
                          at="2026-03-05T10:00")
     assert twice.status_code == 409 and "already recorded" in text_of(twice.text)
     assert len(world.reserve.custody.case(world.case_id).events) == before + 1

@@ -79,7 +79,7 @@ def case_page(request: Request, viewer: Viewer, case_id: str, *, error: str | No
                 may_record=any(viewer.can(p, pool) for p in (Permission.CASE_WRITE,
                                                              Permission.ENTRY_POST)),
                 event_kinds=enum_options(CustodyEventKind), values=values or {},
-                next_event=f"EV-{len(view.events) + 1}", chains=sorted(
+                next_event=f"{case_id}-EV-{len(view.events) + 1}", chains=sorted(
                     {a.chain for a in view.assets}), instruments=sorted(
                     {a.instrument_code for a in view.assets}),
                 document_kinds=enum_options(DocumentKind), today=datetime.now(UTC).date())
