@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from qoima.api.responses import Out
 
 
@@ -57,6 +59,12 @@ class ManagerRefOut(Out):
     kind: str
     vehicle_code: str | None
     strategy: str
+
+
+class ManagerOut(Out):
+    manager: ManagerRefOut
+    mandate: dict[str, Any] | None  # the mandate in force (limits, fees, benchmark)
+    mandate_version: int | None
 
 
 class PostingOut(Out):

@@ -13,6 +13,7 @@ from qoima.allocation.optimizers import OptimizationMethod
 from qoima.api.access import can_read, require_read
 from qoima.api.deps import ReserveDep, UserDep, api_router
 from qoima.api.idempotency import HEADER
+from qoima.api.job_models import JOB_ACCEPTED
 from qoima.api.jobs import Progress
 from qoima.api.models import Amount, Code, Day, Strict
 from qoima.api.pagination import Paging, page
@@ -149,7 +150,7 @@ def release(plan_id: str, body: ReleaseIn, reserve: ReserveDep,
     return plan_summary(reserve.tranches.release(plan_id, day, actor=user.name))
 
 
-@router.post("/backtests/deployment", status_code=202,
+@router.post("/backtests/deployment", status_code=202, responses=JOB_ACCEPTED,
              summary="Start a backtest of entry strategies (lump sum, tranches, gated) as a job")
 def start_deployment(body: DeployIn, request: Request, reserve: ReserveDep,
                      user: UserDep) -> Any:

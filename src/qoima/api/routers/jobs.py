@@ -10,9 +10,11 @@ from fastapi.responses import JSONResponse
 
 from qoima.api.context import context
 from qoima.api.deps import api_router
+from qoima.api.job_models import JobOut, JobProgressOut
 from qoima.api.jobs import Job, Work
 from qoima.api.pagination import Paging, page
 from qoima.api.problems import PROBLEM_JSON
+from qoima.api.responses import PageOut
 from qoima.api.security import Caller
 from qoima.domain.errors import Conflict
 
@@ -32,19 +34,20 @@ def _job(request: Request, job_id: str, owner: str) -> Job:
 
 
 @router.get("/jobs", summary="The caller's jobs, newest first")
-def list_jobs(request: Request, principal: Caller, paging: Paging) -> dict[str, Any]:
-    return page([j.view() for j in context(request).jobs.list(principal.user)], paging)
+def list_jobs(request: Request, principal: Caller, paging: Paging) -> PageOut[JobOut]:
+    jobs = context(request).jobs.list(principal.user)
+    return PageOut[JobOut].of(page(jobs, paging, Job.view))
 
 
 @router.get("/jobs/{job_id}", summary="A job's status, progress and links")
-def get_job(job_id: str, request: Request, principal: Caller) -> dict[str, Any]:
-    return _job(request, job_id, principal.user).view()
+def get_job(job_id: str, request: Request, principal: Caller) -> JobOut:
+    return JobOut.of(_job(request, job_id, principal.user).view())
 
 
 @router.get("/jobs/{job_id}/progress", summary="Steps done so far and the running one")
-def get_progress(job_id: str, request: Request, principal: Caller) -> dict[str, Any]:
+def get_progress(job_id: str, request: Request, principal: Caller) -> JobProgressOut:
     job = _job(request, job_id, principal.user)
-    return {"job_id": job.job_id, "status": job.status, **job.progress()}
+    return JobProgressOut.of({"job_id": job.job_id, "status": job.status, **job.progress()})
 
 
 @router.get("/jobs/{job_id}/result", summary="The result of a finished job")

@@ -10,6 +10,8 @@ from qoima.api.access import can_read, require_read
 from qoima.api.deps import ReserveDep, UserDep, api_router
 from qoima.api.models import Day
 from qoima.api.pagination import Paging, page
+from qoima.api.reference_models import ManagerOut, ManagerRefOut
+from qoima.api.responses import PageOut
 from qoima.api.results import plain
 from qoima.app.managers import ManagerService
 from qoima.bootstrap.wiring import Reserve
@@ -42,20 +44,22 @@ def _day(given: date | None) -> date:
 
 
 @router.get("/managers", summary="Managers of the vehicles the caller may read")
-def list_managers(reserve: ReserveDep, user: UserDep, paging: Paging) -> dict[str, Any]:
+def list_managers(reserve: ReserveDep, user: UserDep,
+                  paging: Paging) -> PageOut[ManagerRefOut]:
     with reserve.units(write=False) as uow:
         managers = uow.reference.list_managers()
-    return page([m for m in managers if can_read(user, m.vehicle_code)], paging)
+    return PageOut[ManagerRefOut].of(
+        page([m for m in managers if can_read(user, m.vehicle_code)], paging))
 
 
 @router.get("/managers/{code}", summary="A manager and the mandate in force")
-def get_manager(code: str, reserve: ReserveDep, user: UserDep) -> dict[str, Any]:
+def get_manager(code: str, reserve: ReserveDep, user: UserDep) -> ManagerOut:
     manager = _manager(reserve, user, code)
     mandates = {v.record.manager_code: v for v in _service(reserve).mandates()}
     view = mandates.get(code)
-    return {"manager": plain(manager),
-            "mandate": plain(view.mandate) if view else None,
-            "mandate_version": view.record.version if view else None}
+    return ManagerOut.of({"manager": manager,
+                          "mandate": plain(view.mandate) if view else None,
+                          "mandate_version": view.record.version if view else None})
 
 
 @router.get("/managers/{code}/statements", summary="Imported statements, oldest first")

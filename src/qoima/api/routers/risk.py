@@ -12,6 +12,7 @@ from pydantic import Field
 
 from qoima.api.access import require_everywhere, require_read
 from qoima.api.deps import ReserveDep, UserDep, api_router
+from qoima.api.job_models import JOB_ACCEPTED
 from qoima.api.jobs import Progress
 from qoima.api.models import Day, Strict
 from qoima.api.results import assessment_summary, backtest_summary, stress_summary, var_summary
@@ -59,7 +60,7 @@ def _check_scope(user: User, scope: str | None) -> None:
         require_read(user, scope, f"no scope {scope!r}", "scope")
 
 
-@router.post("/risk/reports", status_code=202,
+@router.post("/risk/reports", status_code=202, responses=JOB_ACCEPTED,
              summary="Start the full risk report (Monte Carlo, stress, regimes) as a job")
 def start_report(body: ReportIn, request: Request, reserve: ReserveDep,
                  user: UserDep) -> Any:
@@ -119,7 +120,8 @@ def stress(reserve: ReserveDep, user: UserDep, as_of: Day | None = None,
     return {"as_of": day.isoformat(), "scenarios": stress_summary(grid.results)}
 
 
-@router.post("/risk/backtests", status_code=202, summary="Start a VaR backtest as a job")
+@router.post("/risk/backtests", status_code=202, responses=JOB_ACCEPTED,
+             summary="Start a VaR backtest as a job")
 def start_backtest(body: BacktestIn, request: Request, reserve: ReserveDep,
                    user: UserDep) -> Any:
     _check_scope(user, body.scope)

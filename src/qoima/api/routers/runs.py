@@ -18,9 +18,11 @@ from pydantic import Field
 from qoima.adapters.library_versions import versions
 from qoima.api.access import require_everywhere
 from qoima.api.deps import ReserveDep, UserDep, api_router
+from qoima.api.job_models import JOB_ACCEPTED, RunFileOut, RunOut, RunRecordOut
 from qoima.api.jobs import Progress
 from qoima.api.models import Day, Strict
 from qoima.api.pagination import Paging, page
+from qoima.api.responses import PageOut
 from qoima.api.results import plain
 from qoima.api.routers.jobs import accepted
 from qoima.app.daily_run import RunRequest, RunResult
@@ -78,7 +80,8 @@ def record_view(record: RunRecord) -> dict[str, Any]:
             "links": _links(record.run_id)}
 
 
-@router.post("/runs", status_code=202, summary="Start the daily run as a background job")
+@router.post("/runs", status_code=202, responses=JOB_ACCEPTED,
+             summary="Start the daily run as a background job")
 def start_run(body: RunIn, request: Request, reserve: ReserveDep, user: UserDep) -> Any:
     require_everywhere(user, Permission.RISK_RUN)
     run_request = body.request()
@@ -88,7 +91,7 @@ def start_run(body: RunIn, request: Request, reserve: ReserveDep, user: UserDep)
     return accepted(request, "daily-run", user.name, work, _run_link)
 
 
-@router.post("/runs/{run_id}/replays", status_code=202,
+@router.post("/runs/{run_id}/replays", status_code=202, responses=JOB_ACCEPTED,
              summary="Run again with the recorded date, settings and seed, and compare")
 def start_replay(run_id: str, request: Request, reserve: ReserveDep, user: UserDep) -> Any:
     require_everywhere(user, Permission.RISK_RUN)
@@ -103,17 +106,17 @@ def start_replay(run_id: str, request: Request, reserve: ReserveDep, user: UserD
 
 
 @router.get("/runs", summary="Recorded daily runs, newest first")
-def list_runs(reserve: ReserveDep, user: UserDep, paging: Paging) -> dict[str, Any]:
+def list_runs(reserve: ReserveDep, user: UserDep, paging: Paging) -> PageOut[RunRecordOut]:
     require_everywhere(user, Permission.READ)
-    return page(reserve.runs.list(None), paging, record_view)
+    return PageOut[RunRecordOut].of(page(reserve.runs.list(None), paging, record_view))
 
 
 @router.get("/runs/{run_id}", summary="A run: its record and summary (steps, headline, files)")
-def get_run(run_id: str, reserve: ReserveDep, user: UserDep) -> dict[str, Any]:
+def get_run(run_id: str, reserve: ReserveDep, user: UserDep) -> RunOut:
     require_everywhere(user, Permission.READ)
     record = reserve.runs.get(run_id)
     summary = {k: v for k, v in json.loads(record.summary_json).items() if k != "tables"}
-    return {**record_view(record), "summary": summary}
+    return RunOut.of({**record_view(record), "summary": summary})
 
 
 def _files(reserve_run: RunRecord) -> tuple[Path, list[Path]]:
@@ -123,7 +126,7 @@ def _files(reserve_run: RunRecord) -> tuple[Path, list[Path]]:
 
 
 @router.get("/runs/{run_id}/files", summary="The run's report files")
-def list_files(run_id: str, reserve: ReserveDep, user: UserDep) -> list[dict[str, Any]]:
+def list_files(run_id: str, reserve: ReserveDep, user: UserDep) -> list[RunFileOut]:
     require_everywhere(user, Permission.READ)
     folder, listed = _files(reserve.runs.get(run_id))
     found = []
@@ -131,8 +134,8 @@ def list_files(run_id: str, reserve: ReserveDep, user: UserDep) -> list[dict[str
         for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
             if file.is_file() and file.is_relative_to(folder):
                 name = file.relative_to(folder).as_posix()
-                found.append({"name": name, "bytes": file.stat().st_size,
-                              "href": f"{RUNS}/{run_id}/files/{name}"})
+                found.append(RunFileOut(name=name, bytes=file.stat().st_size,
+                                        href=f"{RUNS}/{run_id}/files/{name}"))
     return found
 
 
