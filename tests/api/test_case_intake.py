@@ -4,6 +4,7 @@ values back, the liaison only, refusals audited, bad files named by line, nothin
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from tests.api.test_abuse import Trail, refused
 from tests.app.test_custody_service import btc_address, txid
 
 CASES = "/api/v1/cases"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def case_body(case_id: str, **asset: Any) -> dict[str, Any]:
@@ -133,7 +135,8 @@ def test_screening_returns_open_hits_and_needs_the_liaison(world: World,
                                                           opened: dict[str, Any]) -> None:
     screened = world.session("liaison").post("/api/v1/screenings")
     assert screened.status_code == 200, screened.text
-    assert screened.json() == []  # no sanctions list names these addresses
+    # no sanctions list names this case's address
+    assert [h for h in screened.json() if h["case_id"] == "KZ-API-0001"] == []
     auditor = world.session("auditor")
     trail = Trail(world)
     assert auditor.post("/api/v1/screenings").status_code == 403
@@ -175,3 +178,28 @@ def test_a_file_of_another_type_is_refused(world: World) -> None:
     response = world.session("liaison").post(
         "/api/v1/reconciliations", content=b"x", headers={"Content-Type": "text/plain"})
     assert response.status_code == 415
+
+
+def test_a_sanctioned_address_is_hit_and_cleared_by_two_committee_overrides(
+        world: World) -> None:
+    liaison = world.session("liaison")
+    sdn = (ROOT / "tests" / "custody" / "data" / "sdn_sample.xml").read_text()
+    imported = liaison.post("/api/v1/sanctions-lists", content=sdn,
+                            headers={"Content-Type": "application/xml",
+                                     "X-Filename": "sdn.xml"})
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["new"] is True and imported.json()["entries"] >= 2
+    listed = "149w62rY42aZBox8fGcmqNsXUzSStKeq8C"
+    opened = liaison.post(CASES, json=case_body("KZ-API-0006", addresses=[listed],
+                                                tx_ids=[]))
+    assert opened.status_code == 201, opened.text
+    hits = liaison.post("/api/v1/screenings").json()
+    [hit] = [h for h in hits if h["case_id"] == "KZ-API-0006"]
+    assert (hit["address"], hit["status"]) == (listed, "open")
+    url = f"/api/v1/screening-hits/{hit['id']}/overrides"
+    assert liaison.post(url, json={"reason": "mine"}).status_code == 403
+    first = world.session("cm1").post(url, json={"reason": "court order names the wallet"})
+    assert first.status_code == 200 and first.json()["status"] == "open"
+    second = world.session("cm2").post(url, json={"reason": "agreed"})
+    assert second.json()["status"] == "overridden"
+    assert [o["user"] for o in second.json()["overrides"]] == ["cm1", "cm2"]

@@ -13,9 +13,11 @@ from pydantic import Field
 
 from qoima.adapters.case_files import read_case
 from qoima.adapters.chain_snapshot_files import read_snapshot
+from qoima.adapters.sanctions_files import read_sanctions
 from qoima.api.case_models import CaseIn, CaseOut, ReconciliationOut, ScreeningHitOut
 from qoima.api.deps import ReserveDep, UserDep, api_router
 from qoima.api.models import Day, Strict
+from qoima.api.responses import Out
 from qoima.api.routers.cases import case_view
 from qoima.api.uploads import CSV, YAML, FileIn, parse_file, upload_post
 from qoima.app.custody import CaseView
@@ -24,6 +26,18 @@ from qoima.bootstrap.wiring import Reserve
 from qoima.domain.roles import User
 
 router = api_router("seized assets")
+SANCTIONS_FILES = {"application/xml": ".xml", "text/xml": ".xml", **CSV}
+
+
+class SanctionsListOut(Out):
+    list_id: int | None
+    source: str
+    list_date: str | None
+    entries: int
+    content_hash: str
+    imported_at: str
+    imported_by: str
+    new: bool
 
 
 class OverrideIn(Strict):
@@ -47,6 +61,19 @@ def open_case(body: CaseIn, reserve: ReserveDep, user: UserDep) -> CaseOut:
              summary="Open a case from its YAML file (as `qoima case open` reads it)")
 def open_case_file(body: FileIn, reserve: ReserveDep, user: UserDep) -> CaseOut:
     return CaseOut.of(case_view(_open(reserve, user, body, lines=True)))
+
+
+@upload_post(router, "/sanctions-lists", SANCTIONS_FILES, status_code=201,
+             response_model=SanctionsListOut,
+             summary="Import an OFAC SDN list (sdn.xml, or sdn.csv with list_date) and "
+             "re-screen every held address (then POST /screenings lists the open hits)")
+def import_sanctions(body: FileIn, reserve: ReserveDep, user: UserDep,
+                     list_date: Day | None = None) -> SanctionsListOut:
+    listed = parse_file(body, (".xml", ".csv"),
+                        lambda path: read_sanctions(path, list_date=list_date))
+    stored, new = reserve.evidence.import_sanctions(listed, actor=user.name)
+    return SanctionsListOut.of({**{name: getattr(stored, name) for name in stored.__slots__},
+                                "new": new})
 
 
 @router.post("/screenings", response_model=list[ScreeningHitOut],
