@@ -17,7 +17,9 @@ from qoima.api.job_models import JOB_ACCEPTED
 from qoima.api.jobs import Progress
 from qoima.api.models import Amount, Code, Day, Strict
 from qoima.api.pagination import Paging, page
+from qoima.api.responses import PageOut
 from qoima.api.results import deployment_summary, gate_summary, plan_summary, sizing_summary
+from qoima.api.risk_models import GateOut, PlanListItemOut
 from qoima.api.routers.jobs import accepted
 from qoima.app.allocation import MixRequest
 from qoima.app.deployment import DeployRequest
@@ -89,20 +91,20 @@ def _plan(reserve: Reserve, user: User, plan_id: str, day: date) -> PlanView:
 
 @router.get("/gate", summary="The stability gate: GO or WAIT, with every signal")
 def gate(reserve: ReserveDep, user: UserDep, vehicle: str | None = None,
-         as_of: Day | None = None) -> dict[str, Any]:
+         as_of: Day | None = None) -> GateOut:
     name = _vehicle(user, vehicle) if vehicle is not None else None
-    return gate_summary(reserve.allocation.gate(name, _day(reserve, as_of)))
+    return GateOut.of(gate_summary(reserve.allocation.gate(name, _day(reserve, as_of))))
 
 
 @router.post("/gate/decisions", status_code=201,
              summary="Record the gate's decision and its inputs in the audit trail")
-def record_gate(body: GateDecisionIn, reserve: ReserveDep, user: UserDep) -> dict[str, Any]:
+def record_gate(body: GateDecisionIn, reserve: ReserveDep, user: UserDep) -> GateOut:
     _vehicle(user, body.vehicle)
     check, stored, new = reserve.allocation.record_gate(body.vehicle, _day(reserve, body.as_of),
                                                         actor=user.name)
-    return gate_summary(check, {"id": stored.id, "decision_hash": stored.decision_hash,
+    return GateOut.of(gate_summary(check, {"id": stored.id, "decision_hash": stored.decision_hash,
                                 "new": new, "recorded_by": stored.recorded_by,
-                                "recorded_at": stored.recorded_at.isoformat()})
+                                "recorded_at": stored.recorded_at.isoformat()}))
 
 
 @router.get("/sizing", summary="The largest sleeve inside the policy range and budgets")
@@ -115,13 +117,14 @@ def sizing(reserve: ReserveDep, user: UserDep, vehicle: str, as_of: Day | None =
 
 @router.get("/tranche-plans", summary="Recorded tranche plans")
 def list_plans(reserve: ReserveDep, user: UserDep, paging: Paging,
-               vehicle: str | None = None) -> dict[str, Any]:
+               vehicle: str | None = None) -> PageOut[PlanListItemOut]:
     records = reserve.tranches.plans(vehicle)
-    return page([{"plan_id": r.plan_id, "vehicle": r.vehicle_code, "as_of": r.as_of_date,
-                  "target_usd": r.target_usd, "status": r.status, "orders": len(r.orders),
-                  "created_by": r.created_by,
-                  "links": {"self": f"/api/v1/tranche-plans/{r.plan_id}"}}
-                 for r in records if can_read(user, r.vehicle_code)], paging)
+    items = [{"plan_id": r.plan_id, "vehicle": r.vehicle_code, "as_of": r.as_of_date,
+              "target_usd": r.target_usd, "status": r.status, "orders": len(r.orders),
+              "created_by": r.created_by,
+              "links": {"self": f"/api/v1/tranche-plans/{r.plan_id}"}}
+             for r in records if can_read(user, r.vehicle_code)]
+    return PageOut[PlanListItemOut].of(page(items, paging))
 
 
 @router.get("/tranche-plans/{plan_id}", summary="Each tranche's state on a date")

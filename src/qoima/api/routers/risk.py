@@ -16,6 +16,7 @@ from qoima.api.job_models import JOB_ACCEPTED
 from qoima.api.jobs import Progress
 from qoima.api.models import Day, Strict
 from qoima.api.results import assessment_summary, backtest_summary, stress_summary, var_summary
+from qoima.api.risk_models import ScenarioOut, StressOut, VarOut
 from qoima.api.routers.jobs import accepted
 from qoima.app.risk import RiskRequest, resolve_scenarios
 from qoima.bootstrap.engines import compute_engine
@@ -86,7 +87,7 @@ def var(reserve: ReserveDep, user: UserDep, as_of: Day | None = None,
         horizon: Annotated[list[Annotated[int, Field(ge=1, le=250)]] | None, Query()] = None,
         window: Annotated[int, Query(ge=30, le=5000)] = 500,
         seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 20_260_101,
-        mc_scenarios: Annotated[int, Query(ge=1000, le=200_000)] = 20_000) -> dict[str, Any]:
+        mc_scenarios: Annotated[int, Query(ge=1000, le=200_000)] = 20_000) -> VarOut:
     _check_scope(user, scope)
     unknown = [m for m in method or () if m not in METHODS]
     if unknown:
@@ -100,24 +101,25 @@ def var(reserve: ReserveDep, user: UserDep, as_of: Day | None = None,
     with compute_engine(None, None, Settings()) as engine:
         mapped, rows = reserve.risk.var(day, RiskRequest(settings=settings), scope=scope,
                                         engine=engine)
-    return {"as_of": day.isoformat(), "synthetic_market": mapped.history.synthetic,
-            "var": var_summary(rows)}
+    return VarOut.of({"as_of": day.isoformat(),
+                      "synthetic_market": mapped.history.synthetic, "var": var_summary(rows)})
 
 
 @router.get("/risk/stress/scenarios", summary="The built-in stress scenario library")
-def scenarios(user: UserDep) -> list[dict[str, str]]:
-    return [{"name": s.name, "kind": "historical" if hasattr(s, "start_date")
-             else "hypothetical", "description": s.description} for s in BUILTIN_SCENARIOS]
+def scenarios(user: UserDep) -> list[ScenarioOut]:
+    return [ScenarioOut(name=s.name, kind="historical" if hasattr(s, "start_date")
+                        else "hypothetical", description=s.description)
+            for s in BUILTIN_SCENARIOS]
 
 
 @router.get("/risk/stress", summary="Stress scenarios on the holdings of a date")
 def stress(reserve: ReserveDep, user: UserDep, as_of: Day | None = None,
-           scenario: Annotated[list[str] | None, Query()] = None) -> dict[str, Any]:
+           scenario: Annotated[list[str] | None, Query()] = None) -> StressOut:
     require_everywhere(user, Permission.READ)
     day = _day(reserve, as_of)
     with compute_engine(None, None, Settings()) as engine:
         grid = reserve.risk.stress(day, resolve_scenarios(scenario or []), engine=engine)
-    return {"as_of": day.isoformat(), "scenarios": stress_summary(grid.results)}
+    return StressOut.of({"as_of": day.isoformat(), "scenarios": stress_summary(grid.results)})
 
 
 @router.post("/risk/backtests", status_code=202, responses=JOB_ACCEPTED,
