@@ -150,3 +150,36 @@ def test_approve_a_policy_version_as_a_second_person(site: tuple[WebWorld, str],
     for page in (own, cm2):
         assert page.errors == []
         page.context.close()
+
+
+def test_the_maker_changes_an_orders_terms(site: tuple[WebWorld, str], chromium: Any,
+                                           camera: Camera) -> None:
+    world, base = site
+    pm = log_in(chromium, base, "pm")
+    pm.goto(f"{base}/orders")
+    pm.get_by_label("Instrument").fill("IBIT")
+    pm.get_by_label("Quantity").fill("100,000")
+    pm.get_by_label("Estimated price").fill("74.32")
+    pm.get_by_role("button", name="Draft order").click()
+    pm.wait_for_url(f"{base}/orders/ord-*")
+    order_id = pm.url.rsplit("/", 1)[-1]
+    pm.get_by_role("button", name="Submit for approval").click()
+    pm.wait_for_load_state()
+    assert pm.get_by_test_id("status").inner_text() == "submitted"
+    pm.get_by_label("Instrument").fill("NO-SUCH-FUND")
+    pm.get_by_role("button", name="Change terms").click()
+    pm.wait_for_load_state()
+    assert "unknown instrument" in pm.get_by_test_id("field-error").inner_text()
+    assert pm.get_by_label("Instrument").get_attribute("aria-invalid") == "true"
+    camera.shoot(pm, "order-terms-refused")
+    pm.get_by_label("Instrument").fill("IBIT")
+    pm.get_by_label("Quantity").fill("80,000")
+    pm.get_by_role("button", name="Change terms").click()
+    pm.wait_for_load_state()
+    assert "Terms changed by pm" in pm.get_by_role("status").inner_text()
+    assert pm.get_by_test_id("status").inner_text() == "draft"
+    camera.shoot(pm, "order-terms-changed")
+    order = world.reserve.orders.get(order_id, actor="risk")
+    assert order.status == "draft" and str(order.terms.quantity) == "80000"
+    assert pm.errors == []
+    pm.context.close()
