@@ -92,6 +92,23 @@ def test_a_form_without_the_csrf_token_is_refused_and_audited(
     assert NEW_CASE not in {c.case_id for c in world.reserve.custody.cases()}
 
 
+def test_a_page_refused_or_concealed_is_audited_as_the_api_does(
+        world: WebWorld, people: dict[str, Person]) -> None:
+    trail = Trail(world)
+    assert people["pm"].get("/reports").status_code == 403
+    trail.refused("pm", "GET /reports", "forbidden")
+    made = people["pm"].send("/orders", "/orders", vehicle="da-sleeve", instrument="IBIT",
+                             side="buy", quantity="5", estimated_price="74.32")
+    order_id = made.headers["location"].rsplit("/", 1)[-1]
+    trail = Trail(world)
+    hidden = people["liaison"].get(f"/orders/{order_id}")
+    assert hidden.status_code == 404 and "no order" in text_of(hidden.text)
+    trail.refused("liaison", f"GET /orders/{order_id}", "concealed-forbidden")
+    trail = Trail(world)
+    assert people["liaison"].get("/orders/ord-none").status_code == 404
+    assert trail.records() == []  # a missing order is no refusal
+
+
 # -- seized-asset cases -----------------------------------------------------------------------
 
 

@@ -1,4 +1,7 @@
-"""The web dashboard, served by the API's own FastAPI application under ``/``.
+"""The web dashboard, served on the API's FastAPI application under ``/``.
+
+:mod:`qoima.web.server` composes the two (``qoima serve``): the dashboard builds on the API
+(sessions, jobs, problem kinds, refusal audits), never the other way round.
 
 Server-rendered Jinja2 pages with plain HTML forms, not a built single-page front end:
 
