@@ -4,8 +4,6 @@ as the CLI prints them; null where a figure cannot be computed."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from qoima.api.case_models import LinksOut
 from qoima.api.responses import Out
 
@@ -110,6 +108,97 @@ class PlanListItemOut(Out):
     links: LinksOut
 
 
-#: The sizing and tranche-plan summaries (``qoima size``/``tranche --json``): objects whose
-#: keys are documented by the CLI's JSON output.
-Summary = dict[str, Any]
+class PlanLineOut(Out):
+    instrument: str
+    weight: float
+    quantity: str
+    cost_usd: str
+    daily_max_quantity: str | None
+    sessions: int
+
+
+class PlanTrancheOut(Out):
+    id: str
+    cumulative_target_usd: str
+    amount_usd: str
+    requires_gate: bool
+    status: str
+    reason: str
+    executed_usd: str
+    remaining_usd: str
+    earliest_start: str
+    earliest_end: str
+    sessions: int
+    lines: list[PlanLineOut]
+
+
+class PlanOrderOut(Out):
+    order_id: str
+    tranche: str | None
+    instrument: str
+    quantity: str
+    status: str
+
+
+class PlanOut(Out):
+    """A tranche plan on a date: what ``qoima tranche status --json`` prints."""
+
+    plan_id: str
+    vehicle: str
+    as_of: str
+    target_usd: str
+    deployed_usd: str
+    status: str
+    policy_version: int | None
+    gate: str
+    gate_reasons: list[str]
+    tranches: list[PlanTrancheOut]
+    orders: list[PlanOrderOut]
+    created_orders: list[str]
+    warnings: list[str]
+
+
+class BoundaryOut(Out):
+    budget: str
+    max_size_usd: Figure
+
+
+class BudgetUseOut(Out):
+    kind: str
+    value: Figure
+    cap: Figure
+    use: Figure
+
+
+class CurvePointOut(Out):
+    size_usd: float
+    feasible: bool
+    uses: dict[str, BudgetUseOut]
+
+
+class InputsHashOut(Out):
+    inputs_hash: str
+
+
+class SizingOut(Out):
+    """The largest sleeve inside the range and budgets: ``qoima size --json``."""
+
+    vehicle: str
+    as_of: str
+    policy_version: int | None
+    status: str
+    recommended_usd: Figure
+    binding: list[str]
+    message: str
+    range_usd: list[Figure]
+    level: float
+    total_reserves_usd: Figure
+    sleeve_usd: Figure
+    breached_at_minimum: list[str]
+    mix: dict[str, float]
+    mix_method: str
+    synthetic_market: bool
+    boundaries: list[BoundaryOut]
+    curve: list[CurvePointOut]
+    findings: list[str]
+    provenance: InputsHashOut

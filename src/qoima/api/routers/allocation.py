@@ -19,7 +19,7 @@ from qoima.api.models import Amount, Code, Day, Strict
 from qoima.api.pagination import Paging, page
 from qoima.api.responses import PageOut
 from qoima.api.results import deployment_summary, gate_summary, plan_summary, sizing_summary
-from qoima.api.risk_models import GateOut, PlanListItemOut
+from qoima.api.risk_models import GateOut, PlanListItemOut, PlanOut, SizingOut
 from qoima.api.routers.jobs import accepted
 from qoima.app.allocation import MixRequest
 from qoima.app.deployment import DeployRequest
@@ -109,10 +109,10 @@ def record_gate(body: GateDecisionIn, reserve: ReserveDep, user: UserDep) -> Gat
 
 @router.get("/sizing", summary="The largest sleeve inside the policy range and budgets")
 def sizing(reserve: ReserveDep, user: UserDep, vehicle: str, as_of: Day | None = None,
-           method: OptimizationMethod = OptimizationMethod.MIN_CVAR) -> dict[str, Any]:
+           method: OptimizationMethod = OptimizationMethod.MIN_CVAR) -> SizingOut:
     _vehicle(user, vehicle)
-    return sizing_summary(reserve.allocation.size(vehicle, _day(reserve, as_of),
-                                                  MixRequest(method=method)))
+    return SizingOut.of(sizing_summary(reserve.allocation.size(vehicle, _day(reserve, as_of),
+                                                               MixRequest(method=method))))
 
 
 @router.get("/tranche-plans", summary="Recorded tranche plans")
@@ -129,28 +129,28 @@ def list_plans(reserve: ReserveDep, user: UserDep, paging: Paging,
 
 @router.get("/tranche-plans/{plan_id}", summary="Each tranche's state on a date")
 def plan_status(plan_id: str, reserve: ReserveDep, user: UserDep,
-                as_of: Day | None = None) -> dict[str, Any]:
-    return plan_summary(_plan(reserve, user, plan_id, _day(reserve, as_of)))
+                as_of: Day | None = None) -> PlanOut:
+    return PlanOut.of(plan_summary(_plan(reserve, user, plan_id, _day(reserve, as_of))))
 
 
 @router.post("/tranche-plans", status_code=201,
              summary="Plan the tranches; draft the orders of the tranche the gate releases")
 def create_plan(body: PlanIn, request: Request, reserve: ReserveDep,
-                user: UserDep) -> dict[str, Any]:
+                user: UserDep) -> PlanOut:
     _vehicle(user, body.vehicle)
     view = reserve.tranches.plan(body.vehicle, _day(reserve, body.as_of), actor=user.name,
                                  target_usd=body.target_usd, request=body.request(),
                                  idempotency_key=f"api:{user.name}:{request.headers[HEADER]}")
-    return plan_summary(view)
+    return PlanOut.of(plan_summary(view))
 
 
 @router.post("/tranche-plans/{plan_id}/releases",
              summary="Draft the orders of every tranche released on a date")
 def release(plan_id: str, body: ReleaseIn, reserve: ReserveDep,
-            user: UserDep) -> dict[str, Any]:
+            user: UserDep) -> PlanOut:
     day = _day(reserve, body.as_of)
     _plan(reserve, user, plan_id, day)
-    return plan_summary(reserve.tranches.release(plan_id, day, actor=user.name))
+    return PlanOut.of(plan_summary(reserve.tranches.release(plan_id, day, actor=user.name)))
 
 
 @router.post("/backtests/deployment", status_code=202, responses=JOB_ACCEPTED,
