@@ -203,3 +203,14 @@ def test_a_sanctioned_address_is_hit_and_cleared_by_two_committee_overrides(
     second = world.session("cm2").post(url, json={"reason": "agreed"})
     assert second.json()["status"] == "overridden"
     assert [o["user"] for o in second.json()["overrides"]] == ["cm1", "cm2"]
+
+
+def test_the_pool_inventory_lists_the_opened_case(world: World,
+                                                  opened: dict[str, Any]) -> None:
+    got = world.session("auditor").get("/api/v1/seized/inventory?as_of=2026-03-05")
+    assert got.status_code == 200, got.text
+    [case] = [c for c in got.json()["cases"] if c["case_id"] == "KZ-API-0001"]
+    assert [(a["asset_id"], Decimal(a["quantity"]), a["legal_status"]) for a in case["assets"]
+            ] == [("KZ-API-0001-A1", Decimal("2.5"), "seized")]
+    assert world.session("pm").get("/api/v1/seized/inventory").status_code == 404
+    assert world.session("auditor").get(f"{CASES}/KZ-API-0001/proofs").json() == []

@@ -151,3 +151,72 @@ class ReconciliationOut(Out):
     content_hash: str
     rows: list[ReconciliationRowOut]
     findings: list[FindingOut]
+
+
+class ProofOut(Out):
+    nonce: str
+    case_id: str
+    chain: str
+    address: str
+    signature: str
+    scheme: str
+    valid: bool
+    reason: str
+    verified_at: str
+    verified_by: str
+    id: int | None
+
+
+class DispositionOut(Out):
+    disposition_id: str
+    idempotency_key: str
+    case_id: str
+    asset_id: str
+    model: str
+    target_vehicle: str | None
+    target_account: str | None
+    quantity: str
+    price_usd: str
+    valuation_usd: str
+    status: str
+    maker: str
+    created_at: str
+    updated_at: str
+    approvals_json: str
+    comparison_json: str
+    entry_id: str | None
+    reason: str | None
+
+
+class InventoryAssetOut(Out):
+    asset_id: str
+    instrument_code: str
+    quantity: str
+    value_usd: str | None
+    legal_status: str
+    addresses_count: int
+    held: bool
+
+
+class CaseInventoryOut(Out):
+    case_id: str
+    assets: list[InventoryAssetOut]
+    value_usd_total: str
+    value_complete: bool
+    last_reconciled_on: str | None
+    last_reconciliation_status: str | None
+    last_proof_on: str | None
+    proofs_valid: bool | None
+    findings: list[FindingOut]
+
+
+class InventoryOut(Out):
+    as_of_date: str
+    cases_count: int
+    assets_by_legal_status: dict[str, int]
+    quantity_by_instrument: dict[str, str]
+    value_by_instrument: dict[str, str | None]
+    value_usd_total: str
+    value_complete: bool
+    cases: list[CaseInventoryOut]
+    findings: list[FindingOut]

@@ -11,7 +11,14 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from qoima.api.access import require_read
-from qoima.api.case_models import CaseOut, CaseRecordOut, CustodyEventOut
+from qoima.api.case_models import (
+    CaseOut,
+    CaseRecordOut,
+    CustodyEventOut,
+    DispositionOut,
+    InventoryOut,
+    ProofOut,
+)
 from qoima.api.deps import ReserveDep, UserDep, api_router
 from qoima.api.models import Amount, Code, Day, Strict
 from qoima.api.pagination import Paging, page
@@ -126,18 +133,18 @@ def custody_event(case_id: str, body: CustodyEventIn, reserve: ReserveDep,
 
 
 @router.get("/cases/{case_id}/proofs", summary="Proofs of control issued for a case")
-def proofs(case_id: str, reserve: ReserveDep, user: UserDep) -> list[Any]:
+def proofs(case_id: str, reserve: ReserveDep, user: UserDep) -> list[ProofOut]:
     _case(reserve, user, case_id)
-    return [plain(p) for p in reserve.evidence.proofs(case_id)]
+    return [ProofOut.of(p) for p in reserve.evidence.proofs(case_id)]
 
 
 @router.get("/cases/{case_id}/dispositions", summary="Proposed and decided dispositions")
-def dispositions(case_id: str, reserve: ReserveDep, user: UserDep) -> list[Any]:
+def dispositions(case_id: str, reserve: ReserveDep, user: UserDep) -> list[DispositionOut]:
     _case(reserve, user, case_id)
-    return [plain(d) for d in reserve.dispositions.dispositions(case_id)]
+    return [DispositionOut.of(d) for d in reserve.dispositions.dispositions(case_id)]
 
 
 @router.get("/seized/inventory", summary="The seized-asset pool's inventory on a date")
-def inventory(reserve: ReserveDep, user: UserDep, as_of: Day | None = None) -> Any:
+def inventory(reserve: ReserveDep, user: UserDep, as_of: Day | None = None) -> InventoryOut:
     _pool_readable(reserve, user, "no seized-asset pool")
-    return plain(reserve.evidence.inventory(as_of or datetime.now(UTC).date()))
+    return InventoryOut.of(reserve.evidence.inventory(as_of or datetime.now(UTC).date()))
