@@ -144,3 +144,17 @@ def test_a_refusal_after_parsing_names_the_uploaded_file_not_a_temporary_one(
     assert response.json()["origin"].startswith("big.csv:")
     assert "qoima-upload" not in response.text
     assert entry(world, "api-imp-5") is None
+
+
+def test_the_imported_statement_feeds_the_statements_and_the_scorecard(world: World) -> None:
+    url = "/api/v1/managers/hf-a"
+    if not world.reserve.managers.statements("hf-a", None):
+        test_a_statement_is_imported_once_and_hidden_from_other_vehicles(world)
+    auditor = world.session("auditor")
+    [statement] = auditor.get(f"{url}/statements").json()["items"]
+    assert (statement["period_end"], statement["imported_by"]) == ("2026-09-30", "ops")
+    assert statement["fees"] and statement["exposures"]
+    card = auditor.get(f"{url}/scorecard?as_of=2026-10-30")
+    assert card.status_code == 200, card.text
+    assert card.json()["statements"] == 1
+    assert Decimal(card.json()["nav"]) == Decimal(statement["closing_nav"])

@@ -4,10 +4,10 @@ readers of the manager's vehicle."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
 
 from qoima.api.access import can_read, require_read
 from qoima.api.deps import ReserveDep, UserDep, api_router
+from qoima.api.manager_models import PerformanceOut, ScorecardOut, StatementOut
 from qoima.api.models import Day
 from qoima.api.pagination import Paging, page
 from qoima.api.reference_models import ManagerOut, ManagerRefOut
@@ -64,19 +64,21 @@ def get_manager(code: str, reserve: ReserveDep, user: UserDep) -> ManagerOut:
 
 @router.get("/managers/{code}/statements", summary="Imported statements, oldest first")
 def statements(code: str, reserve: ReserveDep, user: UserDep, paging: Paging,
-               until: Day | None = None) -> dict[str, Any]:
+               until: Day | None = None) -> PageOut[StatementOut]:
     _manager(reserve, user, code)
-    return page(_service(reserve).statements(code, until), paging)
+    return PageOut[StatementOut].of(page(_service(reserve).statements(code, until), paging))
 
 
 @router.get("/managers/{code}/performance", summary="TWR, IRR, multiples and PME")
 def performance(code: str, reserve: ReserveDep, user: UserDep, as_of: Day | None = None,
-                benchmark: str | None = None) -> Any:
+                benchmark: str | None = None) -> PerformanceOut:
     _manager(reserve, user, code)
-    return plain(_service(reserve).performance(code, as_of=as_of, benchmark=benchmark))
+    return PerformanceOut.of(_service(reserve).performance(code, as_of=as_of,
+                                                           benchmark=benchmark))
 
 
 @router.get("/managers/{code}/scorecard", summary="Performance, fees and oversight findings")
-def scorecard(code: str, reserve: ReserveDep, user: UserDep, as_of: Day | None = None) -> Any:
+def scorecard(code: str, reserve: ReserveDep, user: UserDep,
+              as_of: Day | None = None) -> ScorecardOut:
     _manager(reserve, user, code)
-    return plain(_service(reserve).scorecard(code, _day(as_of)))
+    return ScorecardOut.of(_service(reserve).scorecard(code, _day(as_of)))
