@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -25,12 +26,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from _common import WORK_DIR, console, environment, percentile, write_result
+from _raw_http import RawClient, RawHttpError
 
 from qoima.app.demo.build import build_demo, load_demo
 from qoima.bootstrap.settings import Settings
@@ -41,7 +44,9 @@ WORKSPACE = WORK_DIR / "api-load"
 READS = ("/api/v1/nav", "/api/v1/holdings?vehicle=da-sleeve", "/api/v1/orders?limit=50")
 ORDER = {"vehicle": "da-sleeve", "instrument": "IBIT", "side": "buy", "quantity": "10",
          "estimated_price": "74.32", "tranche": "main", "custodian": "bny"}
+ORDER_BODY = json.dumps(ORDER).encode()
 GOAL_RATE, GOAL_P99_MS = 300, 100
+T = TypeVar("T")
 #: Requests in flight at most (= connections). An open loop against a server that falls
 #: behind would otherwise pile up thousands of waiting requests in the client, whose own
 #: cost then dominates; past this many, a due request is shed and counted as failed.
@@ -123,7 +128,7 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
         server.wait()
 
 
-async def one(client: httpx.AsyncClient, run: Run, index: int, due: float,
+async def one(client: RawClient, run: Run, index: int, due: float,
               tokens: dict[str, str], write_every: int) -> None:
     if time.perf_counter() - due > 0.010:
         run.late_starts += 1
@@ -131,21 +136,21 @@ async def one(client: httpx.AsyncClient, run: Run, index: int, due: float,
     path = "/api/v1/orders" if kind == "write" else READS[index % len(READS)]
     try:
         if kind == "write":
-            response = await client.post("/api/v1/orders", json=ORDER, headers={
+            response = await client.request("POST", path, {
                 "Authorization": f"Bearer {tokens['pm']}",
-                "Idempotency-Key": f"load-{os.getpid()}-{index}"})
+                "Content-Type": "application/json",
+                "Idempotency-Key": f"load-{os.getpid()}-{index}"}, ORDER_BODY)
         else:
-            response = await client.get(path, headers={
+            response = await client.request("GET", path, {
                 "Authorization": f"Bearer {tokens['viewer']}"})
-    except httpx.HTTPError as error:
-        run.outcomes.append(Outcome(kind, path, time.perf_counter() - due, 0,
-                                    type(error).__name__))
+    except RawHttpError as error:
+        run.outcomes.append(Outcome(kind, path, time.perf_counter() - due, 0, str(error)))
         return
     latency = time.perf_counter() - due
-    ok = response.status_code == (201 if kind == "write" else 200)
-    run.outcomes.append(Outcome(kind, path, latency, response.status_code,
-                                "" if ok else response.text[:200]))
-    if kind == "write" and response.status_code == 201:
+    ok = response.status == (201 if kind == "write" else 200)
+    run.outcomes.append(Outcome(kind, path, latency, response.status,
+                                "" if ok else response.body[:200].decode("utf-8", "replace")))
+    if kind == "write" and response.status == 201:
         run.acknowledged.append(response.json()["order_id"])
 
 
@@ -156,12 +161,12 @@ async def drive(port: int, tokens: dict[str, str], rate: float, duration: float,
     run = Run()
     total = int(rate * duration)
     write_every = max(1, round(1 / write_share))
-    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits,
-                                 timeout=httpx.Timeout(30.0)) as client:
+    client = RawClient("127.0.0.1", port)
+    try:
         for path in READS:  # warm both workers' caches and connections, not measured
             for _ in range(10):
-                await client.get(path, headers={"Authorization": f"Bearer {tokens['viewer']}"})
+                await client.request("GET", path,
+                                     {"Authorization": f"Bearer {tokens['viewer']}"})
         tasks: list[tuple[int, asyncio.Task[None]]] = []
         start = time.perf_counter()
         in_flight: set[asyncio.Task[None]] = set()
@@ -188,6 +193,8 @@ async def drive(port: int, tokens: dict[str, str], rate: float, duration: float,
                 run.unanswered["write" if index % write_every == write_every - 1
                                else "read"] += 1
         await asyncio.gather(*pending, return_exceptions=True)
+    finally:
+        await client.close()
     return run, elapsed
 
 
@@ -229,8 +236,8 @@ def main() -> None:
     try:
         console.print(f"open loop: {args.rate:g} req/s for {args.duration:g} s, "
                       f"{args.workers} worker(s), {args.write_share:.0%} order postings")
-        run, elapsed = asyncio.run(drive(port, tokens, args.rate, args.duration,
-                                         args.write_share, args.grace))
+        run, elapsed = _run_loop(drive(port, tokens, args.rate, args.duration,
+                                       args.write_share, args.grace))
     finally:
         stop_server(server)
     lost, stored = lost_orders(run.acknowledged)
@@ -270,6 +277,15 @@ def main() -> None:
     console.print(f"results: {write_result('api-load', result)}")
     if lost:
         raise SystemExit(f"{len(lost)} acknowledged orders are missing: {lost[:5]}")
+
+
+def _run_loop(work: Coroutine[Any, Any, T]) -> T:
+    """The client on uvloop too (what uvicorn runs on), so its own cost stays small."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(work)
+    return uvloop.run(work)
 
 
 def _versions() -> dict[str, str]:

@@ -32,7 +32,10 @@ def test_acknowledged_entries_survive_sigkill(reserve: Reserve, database_url: st
             break
     child.wait(timeout=60)
     assert child.returncode == -signal.SIGKILL, child.stderr.read() if child.stderr else ""
-    assert len(acknowledged) == KILL_AFTER
+    # What the child printed before the kill landed but this loop had not read yet was
+    # acknowledged too (on a busy machine the child can be a few entries ahead).
+    acknowledged += [line.strip() for line in child.stdout if line.strip()]
+    assert len(acknowledged) >= KILL_AFTER
 
     reopened = open_reserve(database_url=database_url)
     try:

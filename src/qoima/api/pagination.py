@@ -47,6 +47,14 @@ def page(items: Sequence[Any], paging: PageRequest,
     return _envelope([plain(i) for i in shown], paging, len(items), more)
 
 
+def page_counted(items: Sequence[Any], total: int, paging: PageRequest,
+                 view: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+    """A page the store cut (``items`` is the page) out of ``total`` matching items;
+    ``view`` (when given) returns JSON-ready data already."""
+    shown = [view(i) for i in items] if view is not None else [plain(i) for i in items]
+    return _envelope(shown, paging, total, paging.offset + len(items) < total)
+
+
 def page_of_fetched(items: Sequence[Any], paging: PageRequest) -> dict[str, Any]:
     """A page the store fetched with ``limit + 1`` rows (the extra row says there is more);
     the total is unknown (null)."""

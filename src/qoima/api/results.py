@@ -45,8 +45,30 @@ stress_summary = _plain_of(_risk.stress_summary)
 var_summary = _plain_of(_risk.var_summary)
 
 
+_ATOMS = frozenset({str, int, bool, type(None)})
+#: Field names per dataclass type, found once: ``fields()`` per object was the largest part
+#: of rendering a page of orders.
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def plain(value: Any) -> Any:
     """The JSON form of a result object (dataclasses, records, numpy values included)."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is Decimal:
+        return format(value, "f") if value.is_finite() else None
+    if kind is dict:
+        return {str(k): plain(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [plain(v) for v in value]
+    names = _FIELDS.get(kind)
+    if names is not None:
+        return {name: plain(getattr(value, name)) for name in names}
+    return _plain_other(value)
+
+
+def _plain_other(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
@@ -60,7 +82,8 @@ def plain(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+        names = _FIELDS.setdefault(type(value), tuple(f.name for f in fields(value)))
+        return {name: plain(getattr(value, name)) for name in names}
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

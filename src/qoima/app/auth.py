@@ -19,7 +19,7 @@ import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from qoima.app.auth_ports import (
@@ -30,7 +30,8 @@ from qoima.app.auth_ports import (
     SessionRecord,
     TokenRecord,
 )
-from qoima.app.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from qoima.app.ports import ACCESS_DATA, Clock, UnitOfWork, UnitOfWorkFactory
+from qoima.app.read_cache import TokenCache
 from qoima.app.units import in_write_unit, record_change
 from qoima.app.users import load_user
 from qoima.domain.errors import Forbidden, InvalidInput, NotFound, QoimaError
@@ -193,6 +194,9 @@ class AuthService:
         self._max_failures, self._lockout, self._session_ttl = max_failures, lockout, session_ttl
         self._repo = repository
         self._dummy_hash: str | None = None
+        # Sessions and tokens looked up, kept until the access data changes (a revocation,
+        # logout, new grant or deactivation renews the token): one query per request.
+        self._known = TokenCache(256)
 
     # -- credentials ----------------------------------------------------------------------
     def set_password(self, user: str, password: str, *, actor: str) -> None:
@@ -321,12 +325,15 @@ class AuthService:
         return _Outcome(error=AccountLocked(_locked_message(locked_until)))
 
     def session(self, token: str) -> Principal:
+        hashed = digest(token)
         with self._units(write=False) as uow:
-            found = self._repo(uow).find_session(digest(token))
-            if (found is None or not hmac.compare_digest(found.token_hash, digest(token))
-                    or found.revoked_at is not None or found.expires_at <= self._clock.now()
-                    or not _active(uow, found.user)):
-                raise AuthenticationFailed("no valid session: log in again")
+            found, active = self._known.get(
+                uow.reference.data_token(ACCESS_DATA), ("session", hashed),
+                lambda: _with_active(uow, self._repo(uow).find_session(hashed)))
+        if (found is None or not hmac.compare_digest(found.token_hash, hashed)
+                or found.revoked_at is not None or found.expires_at <= self._clock.now()
+                or not active):
+            raise AuthenticationFailed("no valid session: log in again")
         return Principal(found.user, None, "session", csrf_for(token))
 
     def logout(self, token: str) -> None:
@@ -380,12 +387,15 @@ class AuthService:
         in_write_unit(self._units, work)
 
     def token(self, secret: str) -> Principal:
+        hashed = digest(secret)
         with self._units(write=False) as uow:
-            found = self._repo(uow).find_token_by_hash(digest(secret))
-            if (found is None or not hmac.compare_digest(found.secret_hash, digest(secret))
-                    or found.revoked_at is not None or found.expires_at <= self._clock.now()
-                    or not _active(uow, found.user)):
-                raise AuthenticationFailed("API token not valid (unknown, expired or revoked)")
+            found, active = self._known.get(
+                uow.reference.data_token(ACCESS_DATA), ("token", hashed),
+                lambda: _with_active(uow, self._repo(uow).find_token_by_hash(hashed)))
+        if (found is None or not hmac.compare_digest(found.secret_hash, hashed)
+                or found.revoked_at is not None or found.expires_at <= self._clock.now()
+                or not active):
+            raise AuthenticationFailed("API token not valid (unknown, expired or revoked)")
         return Principal(found.user, frozenset(found.scopes), "token", None)
 
     def list_tokens(self, user: str | None, *, actor: str) -> list[TokenInfo]:
@@ -440,6 +450,14 @@ def _is_user_name(name: str) -> bool:
     except InvalidInput:
         return False
     return True
+
+
+R = TypeVar("R", SessionRecord, TokenRecord)
+
+
+def _with_active(uow: UnitOfWork, found: R | None) -> tuple[R | None, bool]:
+    """A session or token record and whether its user is active."""
+    return found, found is not None and _active(uow, found.user)
 
 
 def _active(uow: UnitOfWork, user: str) -> bool:

@@ -246,6 +246,12 @@ class OrderRepository(Protocol):
                     limit: int | None = None) -> list[OrderRecord]:
         """By created_at then order_id; ``status`` one value or several."""
         ...
+    def page_orders(self, vehicle_codes: Sequence[str] | None,
+                    status: Sequence[str] | None, offset: int, limit: int
+                    ) -> tuple[list[OrderRecord], int]:
+        """One page of :meth:`list_orders` over several vehicles (None: all), and the
+        number of orders matching in total."""
+        ...
 
     def update_order(self, order: OrderRecord) -> None:
         """Write the order's terms and state (status, timestamps, rejection, pre-trade).

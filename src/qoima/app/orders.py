@@ -9,6 +9,7 @@ fill and posts its ledger entry in the same unit.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -17,7 +18,8 @@ from datetime import date, datetime
 from qoima.app.governance_ports import ApprovalRecord, FillRecord
 from qoima.app.order_records import order_from_record, order_to_record
 from qoima.app.policies import PolicyService
-from qoima.app.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from qoima.app.ports import ORDERS_DATA, Clock, UnitOfWork, UnitOfWorkFactory
+from qoima.app.read_cache import TokenCache
 from qoima.app.units import in_write_unit, record_change
 from qoima.app.users import load_user
 from qoima.domain.enums import AccountKind, EntryCode, Severity
@@ -46,6 +48,7 @@ class OrderService:
     def __init__(self, units: UnitOfWorkFactory, clock: Clock, policies: PolicyService,
                  rules: ApprovalRules = DEFAULT_APPROVAL_RULES) -> None:
         self._units, self._clock, self._policies, self._rules = units, clock, policies, rules
+        self._pages = TokenCache(64)  # order pages, until an order changes
 
     @property
     def rules(self) -> ApprovalRules:
@@ -65,6 +68,30 @@ class OrderService:
             orders = [order_from_record(r) for r in uow.orders.list_orders(
                 vehicle, list(status) if status else None)]
             return [o for o in orders if user.can(Permission.READ, o.vehicle_code)]
+
+    def page(self, *, actor: str, offset: int, limit: int, vehicle: str | None = None,
+             status: Sequence[str] | None = None) -> tuple[builtins.list[Order], int]:
+        """The orders :meth:`list` gives, ``limit`` from ``offset``, filtered and paged by
+        the store; and how many there are in all."""
+        with self._units(write=False) as uow:
+            user = load_user(uow, actor)
+            if vehicle is not None:
+                vehicles: builtins.list[str] | None = [vehicle]
+                if not user.can(Permission.READ, vehicle):
+                    return [], 0
+            elif user.can(Permission.READ, None):
+                vehicles = None
+            else:
+                vehicles = sorted({g.vehicle_code for g in user.grants if g.vehicle_code
+                                   and user.can(Permission.READ, g.vehicle_code)})
+            wanted = list(status) if status else None
+
+            def fetch() -> tuple[builtins.list[Order], int]:
+                records, total = uow.orders.page_orders(vehicles, wanted, offset, limit)
+                return [order_from_record(r) for r in records], total
+            key = (tuple(vehicles) if vehicles is not None else None,
+                   tuple(wanted) if wanted else None, offset, limit)
+            return self._pages.get(uow.reference.data_token(ORDERS_DATA), key, fetch)
 
     # -- writes --------------------------------------------------------------------------
     def new(self, terms: OrderTerms, *, idempotency_key: str, actor: str) -> Order:

@@ -23,6 +23,8 @@ from qoima.ledger.ports import AccountInfo, JournalStore
 from qoima.market.quotes import FxQuote, PriceQuote
 from qoima.market.series import EtfFacts, Series, SeriesId, SeriesInfo
 
+VALUATION_DATA, ACCESS_DATA, ORDERS_DATA = "valuation", "access", "orders"
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -56,6 +58,11 @@ class ReferenceRepository(Protocol):
     def find_account(self, code: str) -> AccountInfo | None: ...
     def open_account(self, account: Account, opened_at: datetime) -> int: ...
     def list_accounts(self) -> list[AccountInfo]: ...
+    def data_token(self, name: str) -> str:
+        """Changes whenever the data ``name`` covers changes: VALUATION_DATA (reference,
+        journal, market), ACCESS_DATA (users, grants, credentials, sessions, tokens) or
+        ORDERS_DATA (orders, approvals, fills)."""
+        ...
 
 
 class BookQueries(JournalStore, Protocol):

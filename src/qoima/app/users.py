@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from qoima.app.governance_ports import GrantRecord, UserRecord
-from qoima.app.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from qoima.app.ports import ACCESS_DATA, Clock, UnitOfWork, UnitOfWorkFactory
+from qoima.app.read_cache import TokenCache
 from qoima.app.units import in_write_unit, record_change
 from qoima.domain.errors import Conflict, Forbidden
 from qoima.domain.reference import check_code
@@ -35,6 +36,7 @@ def load_user(uow: UnitOfWork, name: str) -> User:
 class UserService:
     def __init__(self, units: UnitOfWorkFactory, clock: Clock) -> None:
         self._units, self._clock = units, clock
+        self._known = TokenCache(256)  # users read, until the access data changes
 
     def add(self, name: str, display_name: str, grants: Sequence[RoleGrant], *,
             actor: str) -> User:
@@ -79,7 +81,8 @@ class UserService:
 
     def get(self, name: str) -> User:
         with self._units(write=False) as uow:
-            return load_user(uow, name)
+            return self._known.get(uow.reference.data_token(ACCESS_DATA), name,
+                                   lambda: load_user(uow, name))
 
     def list(self) -> list[User]:
         with self._units(write=False) as uow:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from qoima.app.ports import UnitOfWork, UnitOfWorkFactory
+from qoima.app.ports import VALUATION_DATA, UnitOfWork, UnitOfWorkFactory
+from qoima.app.read_cache import TokenCache
 from qoima.domain.enums import AccountKind
 from qoima.domain.errors import NotFound
 from qoima.domain.reference import BASE_CURRENCY, Vehicle
@@ -25,14 +26,20 @@ class Holdings:
 
 
 class ValuationService:
-    def __init__(self, units: UnitOfWorkFactory, staleness: StalenessRule | None = None) -> None:
+    """Snapshots are kept per valuation token (:mod:`qoima.app.read_cache`): the dashboard
+    and the API ask for the same NAV many times between two changes to the book."""
+
+    def __init__(self, units: UnitOfWorkFactory, staleness: StalenessRule | None = None,
+                 *, cache_size: int = 64) -> None:
         self._units = units
         self._staleness = staleness or StalenessRule.default()
+        self._cache = TokenCache(cache_size)
 
     def default_as_of(self) -> date | None:
         """The latest date with market data: what a user means by 'now' for valuation."""
         with self._units(write=False) as uow:
-            return uow.market.last_market_date()
+            return self._cache.get(uow.reference.data_token(VALUATION_DATA), ("last market date",),
+                                   uow.market.last_market_date)
 
     def holdings(self, as_of: date, *, vehicle: str | None = None,
                  with_cost: bool = True) -> Holdings:
@@ -49,11 +56,17 @@ class ValuationService:
 
     def snapshot(self, as_of: date, *, vehicle: str | None = None) -> PortfolioSnapshot:
         with self._units(write=False) as uow:
-            holdings = self._holdings(uow, as_of, vehicle, with_cost=True)
-            instruments = {p.instrument.code for p in (*holdings.positions, *holdings.pending)}
-            prices = uow.market.latest_prices(as_of, sorted(instruments))
-            fx = uow.market.latest_fx(as_of)
-            vehicles = self._vehicles(uow, vehicle)
+            return self._cache.get(uow.reference.data_token(VALUATION_DATA),
+                                   ("snapshot", as_of, vehicle),
+                                   lambda: self._snapshot(uow, as_of, vehicle))
+
+    def _snapshot(self, uow: UnitOfWork, as_of: date, vehicle: str | None
+                  ) -> PortfolioSnapshot:
+        holdings = self._holdings(uow, as_of, vehicle, with_cost=True)
+        instruments = {p.instrument.code for p in (*holdings.positions, *holdings.pending)}
+        prices = uow.market.latest_prices(as_of, sorted(instruments))
+        fx = uow.market.latest_fx(as_of)
+        vehicles = self._vehicles(uow, vehicle)
         return build_snapshot(as_of=as_of, positions=holdings.positions,
                               pending=holdings.pending, vehicles=vehicles, prices=prices,
                               fx=fx, staleness=self._staleness)

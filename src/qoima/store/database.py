@@ -29,4 +29,5 @@ class Database:
         return head_revision(self.engine)
 
     def dispose(self) -> None:
+        self.units.close()
         self.engine.dispose()

@@ -41,13 +41,19 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
                      "PostgreSQL")
 
 
+#: Connections a file database keeps open: as many as the API's worker threads run units at
+#: once, so a busy server does not close and reopen (and re-run the pragmas) per request.
+SQLITE_POOL_SIZE = 40
+
+
 def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
     # A file database keeps its connections open between units of work: closing the last
     # connection to a WAL database checkpoints it and deletes the WAL (extra fsyncs), and a
     # new connection re-runs the pragmas and re-reads the schema. No cap on connections.
     memory = url.database in (None, "", ":memory:")
     pooling: dict[str, Any] = (
-        {"poolclass": NullPool} if memory else {"poolclass": QueuePool, "max_overflow": -1})
+        {"poolclass": NullPool} if memory
+        else {"poolclass": QueuePool, "pool_size": SQLITE_POOL_SIZE, "max_overflow": -1})
     engine = create_engine(url, **pooling, **kwargs)
 
     @event.listens_for(engine, "connect")

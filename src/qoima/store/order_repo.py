@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from qoima.app.governance_ports import ApprovalRecord, FillRecord, OrderRecord
 from qoima.domain.errors import Conflict, NotFound
@@ -72,6 +72,20 @@ class SqlOrderRepository:
         if limit is not None:
             query = query.limit(limit)
         return self._orders(self._c.execute(query).all())
+
+    def page_orders(self, vehicle_codes: Sequence[str] | None,
+                    status: Sequence[str] | None, offset: int, limit: int
+                    ) -> tuple[list[OrderRecord], int]:
+        where = []
+        if vehicle_codes is not None:
+            where.append(_O.c.vehicle_code.in_(list(vehicle_codes)))
+        if status is not None:
+            where.append(_O.c.status.in_([str(s) for s in status]))
+        total = self._c.execute(select(func.count()).select_from(_O).where(*where)).scalar_one()
+        rows = self._c.execute(select(_O).where(*where)
+                               .order_by(_O.c.created_at, _O.c.order_id)
+                               .offset(offset).limit(limit)).all()
+        return self._orders(rows), int(total)
 
     def update_order(self, order: OrderRecord) -> None:
         result = self._c.execute(update(_O).where(_O.c.order_id == order.order_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -29,6 +30,7 @@ from qoima.domain.reference import (
 )
 from qoima.ledger.ports import AccountInfo
 from qoima.store import tables as t
+from qoima.store import version_tables as v
 
 
 class SqlReferenceRepository:
@@ -88,7 +90,10 @@ class SqlReferenceRepository:
 
     def list_vehicles(self) -> list[Vehicle]:
         rows = self._c.execute(select(t.vehicles).order_by(t.vehicles.c.code)).all()
-        return [self._vehicle(r) for r in rows]
+        tranches: dict[str, list[Row[Any]]] = {}
+        for tranche in self._c.execute(select(t.tranches).order_by(t.tranches.c.position)):
+            tranches.setdefault(tranche.vehicle_code, []).append(tranche)
+        return [_vehicle(r, tranches.get(r.code, [])) for r in rows]
 
     def add_vehicle(self, vehicle: Vehicle) -> None:
         self._c.execute(insert(t.vehicles).values(
@@ -106,12 +111,15 @@ class SqlReferenceRepository:
         tranche_rows = self._c.execute(
             select(t.tranches).where(t.tranches.c.vehicle_code == row.code)
             .order_by(t.tranches.c.position))
-        return Vehicle(
-            code=row.code, name=row.name, kind=VehicleKind(row.kind),
-            cost_method=CostMethod(row.cost_method), parent_code=row.parent_code,
-            tranches=tuple(Tranche(r.code, TrancheKind(r.kind), r.name) for r in tranche_rows),
-            description=row.description,
-        )
+        return _vehicle(row, list(tranche_rows))
+
+    # -- data version -----------------------------------------------------------------
+    def data_token(self, name: str) -> str:
+        """The token the database renews on any change to the data ``name`` covers (0009);
+        a new random one each call if its row was deleted, so nothing is ever reused."""
+        token = self._c.execute(select(v.data_versions.c.token).where(
+            v.data_versions.c.name == name)).scalar_one_or_none()
+        return str(token) if token is not None else f"absent-{secrets.token_hex(16)}"
 
     # -- instruments ------------------------------------------------------------------
     def find_instrument(self, code: str) -> Instrument | None:
@@ -188,6 +196,15 @@ def account_info(row: Row[Any]) -> AccountInfo:
     method = mapping["cost_method"]
     return AccountInfo(int(mapping["id"]), account, instrument,
                        CostMethod(method) if method else CostMethod.FIFO)
+
+
+def _vehicle(row: Row[Any], tranche_rows: list[Row[Any]]) -> Vehicle:
+    return Vehicle(
+        code=row.code, name=row.name, kind=VehicleKind(row.kind),
+        cost_method=CostMethod(row.cost_method), parent_code=row.parent_code,
+        tranches=tuple(Tranche(r.code, TrancheKind(r.kind), r.name) for r in tranche_rows),
+        description=row.description,
+    )
 
 
 def _custodian(row: Row[Any]) -> Custodian:

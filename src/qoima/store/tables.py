@@ -244,3 +244,6 @@ from qoima.store import run_tables as _runs  # noqa: E402, F401
 
 # Custody transfers and their approvals (issue 5, item 7).
 from qoima.store import transfer_tables as _transfers  # noqa: E402, F401
+
+# The valuation inputs' version token, kept by database triggers (issue 10: read caches).
+from qoima.store import version_tables as _versions  # noqa: E402, F401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -23,6 +24,7 @@ from qoima.store.reference_repo import SqlReferenceRepository
 from qoima.store.run_repo import SqlRunRepository
 from qoima.store.transfer_repo import SqlTransferRepository
 from qoima.store.users_repo import SqlUserRepository
+from qoima.store.writer_gate import WriterGate
 
 # Any constant: every writer takes this lock first, so writes are applied one at a time.
 WRITER_LOCK_KEY = 0x716F696D61  # "qoima"
@@ -65,9 +67,25 @@ class SqlUnitOfWorkFactory:
         # No cache of accounts across units: a restored or re-created database would
         # silently invalidate it, and the lookup is one indexed query per entry.
         self.engine = engine
+        database = engine.url.database
+        self._gate = (WriterGate(Path(database)) if engine.dialect.name == "sqlite"
+                      and database not in (None, "", ":memory:") else None)
+
+    def close(self) -> None:
+        if self._gate is not None:
+            self._gate.close()
 
     @contextmanager
     def __call__(self, *, write: bool) -> Iterator[SqlUnitOfWork]:
+        if write and self._gate is not None:
+            with self._gate.held(), self._unit(write=True) as uow:
+                yield uow
+        else:
+            with self._unit(write=write) as uow:
+                yield uow
+
+    @contextmanager
+    def _unit(self, *, write: bool) -> Iterator[SqlUnitOfWork]:
         with self.engine.connect() as connection:
             options: dict[str, object] = {WRITE_OPTION: write}
             if self.engine.dialect.name == "postgresql":

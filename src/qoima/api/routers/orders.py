@@ -14,7 +14,7 @@ from qoima.api.access import hidden
 from qoima.api.deps import ReserveDep, api_router
 from qoima.api.idempotency import HEADER
 from qoima.api.models import Amount, Code, Day, Strict
-from qoima.api.pagination import Paging, page
+from qoima.api.pagination import Paging, page_counted
 from qoima.api.results import plain
 from qoima.api.security import Caller
 from qoima.bootstrap.wiring import Reserve
@@ -80,9 +80,10 @@ def _visible(reserve: Reserve, order_id: str, actor: str) -> Order:
 def list_orders(reserve: ReserveDep, principal: Caller, paging: Paging,
                 vehicle: str | None = None,
                 status: Annotated[list[OrderStatus] | None, Query()] = None) -> dict[str, Any]:
-    orders = reserve.orders.list(actor=principal.user, vehicle=vehicle,
-                                 status=[s.value for s in status] if status else None)
-    return page(orders, paging, lambda o: order_view(o, reserve))
+    orders, total = reserve.orders.page(
+        actor=principal.user, vehicle=vehicle, offset=paging.offset, limit=paging.limit,
+        status=[s.value for s in status] if status else None)
+    return page_counted(orders, total, paging, lambda o: order_view(o, reserve))
 
 
 @router.get("/orders/{order_id}")

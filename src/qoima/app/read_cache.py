@@ -1,0 +1,48 @@
+"""Results computed from the database, kept while the database says its inputs are unchanged.
+
+The store hands out a version token that changes with every write to the inputs (for the
+valuation: database triggers on the reference, journal and market tables). A result is
+reused only under the token it was computed with, read in the same transaction as the
+caller's, so a cached answer is always the one a fresh computation would give.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class TokenCache:
+    """At most ``size`` results under the latest token; a new token drops the older ones."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._token: str | None = None
+        self._results: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, token: str, key: Hashable, compute: Callable[[], T]) -> T:
+        """The result for ``key`` under ``token``, computing it on a miss (outside the lock:
+        two threads missing together both compute the same value)."""
+        with self._lock:
+            if token == self._token and key in self._results:
+                self._results.move_to_end(key)
+                self.hits += 1
+                result: T = self._results[key]
+                return result
+            self.misses += 1
+        value = compute()
+        if self._size > 0:
+            with self._lock:
+                if token != self._token:
+                    self._token = token
+                    self._results.clear()
+                self._results[key] = value
+                while len(self._results) > self._size:
+                    self._results.popitem(last=False)
+        return value
