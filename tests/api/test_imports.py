@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from qoima.adapters.mandate_files import read_mandate
 from qoima.domain.roles import Role, RoleGrant
 from tests.api.conftest import PASSWORD, World
 from tests.api.test_abuse import Trail, refused
@@ -114,11 +113,20 @@ def test_prices_and_fx_load_from_csv(world: World) -> None:
 
 
 def test_a_statement_is_imported_once_and_hidden_from_other_vehicles(world: World) -> None:
-    world.reserve.managers.set_mandate(read_mandate(EXAMPLES / "mandate-hf-a.yaml"),
-                                       actor="admin")
+    mandate = (EXAMPLES / "mandate-hf-a.yaml").read_text()
+    pm = world.session("pm")
+    trail = Trail(world)
+    refusal = pm.post("/api/v1/managers/mandates", content=mandate,
+                      headers={"Content-Type": "application/yaml"})
+    assert refusal.status_code == 403
+    refused(trail, "pm", "POST /api/v1/managers/mandates", "forbidden")
+    added = world.session("admin").post("/api/v1/managers/mandates", content=mandate,
+                                         headers={"Content-Type": "application/yaml"})
+    assert added.status_code == 201, added.text
+    assert (added.json()["manager"], added.json()["version"]) == ("hf-a", 1)
+    assert added.json()["mandate"]["vehicle_code"] == "state-fund"
     text = (EXAMPLES / "statement-hf-a-2026-09.csv").read_text()
     url = "/api/v1/managers/hf-a/statements"
-    pm = world.session("pm")
     trail = Trail(world)
     assert pm.post(url, json={"filename": "s.csv", "content": text}).status_code == 404
     refused(trail, "pm", f"POST {url}", "concealed-forbidden")

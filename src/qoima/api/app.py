@@ -26,6 +26,7 @@ from qoima.api.routers import (
     audit,
     auth,
     case_intake,
+    case_proofs,
     cases,
     entries,
     imports,
@@ -50,8 +51,8 @@ from qoima.domain.errors import ConfigurationError
 
 PREFIX = "/api/v1"
 ROUTERS = (meta, auth, reference, valuation, entries, market, risk, policies, orders,
-           allocation, runs, cases, managers, audit, jobs, case_intake, imports, transfers,
-           users)
+           allocation, runs, cases, managers, audit, jobs, case_intake, case_proofs, imports,
+           transfers, users)
 
 
 class SecurityHeaders:

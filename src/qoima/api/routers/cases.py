@@ -65,7 +65,7 @@ class CustodyEventIn(Strict):
     network: str = "mainnet"
 
 
-def _pool_readable(reserve: Reserve, user: User, missing: str) -> None:
+def pool_readable(reserve: Reserve, user: User, missing: str) -> None:
     with reserve.units(write=False) as uow:
         try:
             pool = seized_pool(uow)
@@ -93,13 +93,13 @@ def case_view(view: CaseView) -> dict[str, Any]:
 
 def _case(reserve: Reserve, user: User, case_id: str) -> CaseView:
     missing = f"no case {case_id!r}"
-    _pool_readable(reserve, user, missing)
+    pool_readable(reserve, user, missing)
     return reserve.custody.case(case_id)
 
 
 @router.get("/cases", summary="Every case and its legal status")
 def list_cases(reserve: ReserveDep, user: UserDep, paging: Paging) -> PageOut[CaseRecordOut]:
-    _pool_readable(reserve, user, "no seized-asset pool")
+    pool_readable(reserve, user, "no seized-asset pool")
     return PageOut[CaseRecordOut].of(page(reserve.custody.cases(), paging))
 
 
@@ -146,5 +146,5 @@ def dispositions(case_id: str, reserve: ReserveDep, user: UserDep) -> list[Dispo
 
 @router.get("/seized/inventory", summary="The seized-asset pool's inventory on a date")
 def inventory(reserve: ReserveDep, user: UserDep, as_of: Day | None = None) -> InventoryOut:
-    _pool_readable(reserve, user, "no seized-asset pool")
+    pool_readable(reserve, user, "no seized-asset pool")
     return InventoryOut.of(reserve.evidence.inventory(as_of or datetime.now(UTC).date()))

@@ -5,9 +5,12 @@ stored, so a bad file names its line and field and writes nothing."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import Any
 
 from qoima.adapters.entry_files import read_entries
+from qoima.adapters.mandate_files import read_mandate
 from qoima.adapters.price_files import read_fx, read_prices
 from qoima.adapters.statement_files import read_statement
 from qoima.api.access import require_read
@@ -15,6 +18,7 @@ from qoima.api.deps import ReserveDep, UserDep, api_router
 from qoima.api.responses import FindingOut, Out, PostedEntriesOut
 from qoima.api.uploads import CSV, YAML, FileIn, parse_file, upload_post
 from qoima.app.managers import ManagerService
+from qoima.bootstrap.wiring import Reserve
 from qoima.domain.errors import ConfigurationError, NotFound
 from qoima.domain.roles import Permission, authorize
 
@@ -26,6 +30,17 @@ class QuotesImportOut(Out):
     filename: str
     read: int
     changed: int
+
+
+class MandateOut(Out):
+    manager: str
+    version: int
+    vehicle: str
+    kind: str
+    content_hash: str
+    recorded_at: str
+    recorded_by: str
+    mandate: dict[str, Any]  # limits, fees, liquidity terms, benchmark
 
 
 class StatementImportOut(Out):
@@ -72,15 +87,34 @@ def import_fx(body: FileIn, reserve: ReserveDep, user: UserDep) -> QuotesImportO
     return QuotesImportOut(filename=body.filename, read=len(rates), changed=changed)
 
 
+@upload_post(router, "/managers/mandates", YAML, status_code=201,
+             response_model=MandateOut,
+             summary="Add a manager's mandate from its YAML file, or replace the one in "
+             "force by a new version; the same mandate again changes nothing")
+def set_mandate(body: FileIn, reserve: ReserveDep, user: UserDep) -> MandateOut:
+    mandate = parse_file(body, (".yaml", ".yml"), read_mandate)
+    view = _managers(reserve).set_mandate(mandate, actor=user.name, source_text=body.content)
+    r = view.record
+    return MandateOut.of({"manager": r.manager_code, "version": r.version,
+                          "vehicle": r.vehicle_code, "kind": r.kind,
+                          "content_hash": r.content_hash, "recorded_at": r.recorded_at,
+                          "recorded_by": r.recorded_by, "mandate": asdict(view.mandate)})
+
+
+def _managers(reserve: Reserve) -> ManagerService:
+    service = reserve.managers
+    if not isinstance(service, ManagerService):
+        raise ConfigurationError("manager services are not wired into this reserve")
+    return service
+
+
 @upload_post(router, "/managers/{code}/statements", CSV, status_code=201,
              response_model=StatementImportOut,
              summary="Import a manager's statement (CSV): validated, flows booked, all or "
              "nothing; the same file again changes nothing")
 def import_statement(code: str, body: FileIn, reserve: ReserveDep,
                      user: UserDep) -> StatementImportOut:
-    service = reserve.managers
-    if not isinstance(service, ManagerService):
-        raise ConfigurationError("manager services are not wired into this reserve")
+    service = _managers(reserve)
     missing = f"unknown manager {code!r}"
     with reserve.units(write=False) as uow:
         manager = uow.reference.find_manager(code)
