@@ -28,6 +28,7 @@ from qoima.api.routers import (
     case_intake,
     case_proofs,
     cases,
+    dispositions,
     entries,
     imports,
     jobs,
@@ -51,8 +52,8 @@ from qoima.domain.errors import ConfigurationError
 
 PREFIX = "/api/v1"
 ROUTERS = (meta, auth, reference, valuation, entries, market, risk, policies, orders,
-           allocation, runs, cases, managers, audit, jobs, case_intake, case_proofs, imports,
-           transfers, users)
+           allocation, runs, cases, managers, audit, jobs, case_intake, case_proofs, dispositions,
+           imports, transfers, users)
 
 
 class SecurityHeaders:
