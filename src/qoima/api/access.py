@@ -24,6 +24,9 @@ class Concealed(NotFound):
 
 
 def acting_user(reserve: Reserve, principal: Principal) -> User:
+    """The caller's user record: the one read with the credential when there is one."""
+    if principal.account is not None:
+        return principal.account
     return reserve.users.get(principal.user)
 
 

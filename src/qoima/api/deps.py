@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from qoima.api.access import acting_user
 from qoima.api.context import context
@@ -22,9 +23,12 @@ async def reserve_of(request: Request) -> Reserve:
 ReserveDep = Annotated[Reserve, Depends(reserve_of)]
 
 
-def user_of(request: Request, principal: Caller) -> User:
-    """The caller's user record (roles and per-vehicle grants)."""
-    return acting_user(context(request).reserve, principal)
+async def user_of(request: Request, principal: Caller) -> User:
+    """The caller's user record (roles and per-vehicle grants): usually read with the
+    credential already, so no second trip to a worker thread."""
+    if principal.account is not None:
+        return principal.account
+    return await run_in_threadpool(acting_user, context(request).reserve, principal)
 
 
 UserDep = Annotated[User, Depends(user_of)]

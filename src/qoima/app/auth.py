@@ -17,7 +17,7 @@ import hmac
 import secrets
 import struct
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -33,10 +33,10 @@ from qoima.app.auth_ports import (
 from qoima.app.ports import ACCESS_DATA, Clock, UnitOfWork, UnitOfWorkFactory
 from qoima.app.read_cache import TokenCache
 from qoima.app.units import in_write_unit, record_change
-from qoima.app.users import load_user
+from qoima.app.users import load_user, to_user
 from qoima.domain.errors import Forbidden, InvalidInput, NotFound, QoimaError
 from qoima.domain.reference import check_code
-from qoima.domain.roles import Permission, authorize
+from qoima.domain.roles import Permission, User, authorize
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; a cap keeps one request cheap
@@ -75,6 +75,8 @@ class Principal:
     scopes: frozenset[str] | None
     via: str  # "session" | "token"
     csrf_token: str | None = None
+    #: The user's record (roles, grants) read with the credential, in the same transaction.
+    account: User | None = field(default=None, compare=False)
 
     def allows(self, permission: Permission) -> bool:
         return self.scopes is None or required_scope(permission) in self.scopes
@@ -327,14 +329,14 @@ class AuthService:
     def session(self, token: str) -> Principal:
         hashed = digest(token)
         with self._units(write=False) as uow:
-            found, active = self._known.get(
+            found, account = self._known.get(
                 uow.reference.data_token(ACCESS_DATA), ("session", hashed),
-                lambda: _with_active(uow, self._repo(uow).find_session(hashed)))
+                lambda: _with_account(uow, self._repo(uow).find_session(hashed)))
         if (found is None or not hmac.compare_digest(found.token_hash, hashed)
                 or found.revoked_at is not None or found.expires_at <= self._clock.now()
-                or not active):
+                or account is None or not account.active):
             raise AuthenticationFailed("no valid session: log in again")
-        return Principal(found.user, None, "session", csrf_for(token))
+        return Principal(found.user, None, "session", csrf_for(token), account)
 
     def logout(self, token: str) -> None:
         def work(uow: UnitOfWork) -> None:
@@ -389,14 +391,14 @@ class AuthService:
     def token(self, secret: str) -> Principal:
         hashed = digest(secret)
         with self._units(write=False) as uow:
-            found, active = self._known.get(
+            found, account = self._known.get(
                 uow.reference.data_token(ACCESS_DATA), ("token", hashed),
-                lambda: _with_active(uow, self._repo(uow).find_token_by_hash(hashed)))
+                lambda: _with_account(uow, self._repo(uow).find_token_by_hash(hashed)))
         if (found is None or not hmac.compare_digest(found.secret_hash, hashed)
                 or found.revoked_at is not None or found.expires_at <= self._clock.now()
-                or not active):
+                or account is None or not account.active):
             raise AuthenticationFailed("API token not valid (unknown, expired or revoked)")
-        return Principal(found.user, frozenset(found.scopes), "token", None)
+        return Principal(found.user, frozenset(found.scopes), "token", None, account)
 
     def list_tokens(self, user: str | None, *, actor: str) -> list[TokenInfo]:
         with self._units(write=False) as uow:
@@ -455,9 +457,10 @@ def _is_user_name(name: str) -> bool:
 R = TypeVar("R", SessionRecord, TokenRecord)
 
 
-def _with_active(uow: UnitOfWork, found: R | None) -> tuple[R | None, bool]:
-    """A session or token record and whether its user is active."""
-    return found, found is not None and _active(uow, found.user)
+def _with_account(uow: UnitOfWork, found: R | None) -> tuple[R | None, User | None]:
+    """A session or token record and its user (None when either is unknown)."""
+    record = None if found is None else uow.users.find_user(found.user)
+    return found, None if record is None else to_user(record)
 
 
 def _active(uow: UnitOfWork, user: str) -> bool:
