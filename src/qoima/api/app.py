@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,6 +39,7 @@ from qoima.api.routers import (
     orders,
     policies,
     reference,
+    reference_writes,
     risk,
     runs,
     transfers,
@@ -53,7 +55,7 @@ from qoima.domain.errors import ConfigurationError
 PREFIX = "/api/v1"
 ROUTERS = (meta, auth, reference, valuation, entries, market, risk, policies, orders,
            allocation, runs, cases, managers, audit, jobs, case_intake, case_proofs, dispositions,
-           imports, transfers, users)
+           imports, reference_writes, transfers, users)
 
 
 class SecurityHeaders:
@@ -100,6 +102,7 @@ def create_app(reserve: Reserve, settings: ApiSettings | None = None, *,
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         yield
         job_manager.shutdown()
         if on_shutdown is not None:
