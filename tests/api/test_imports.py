@@ -166,3 +166,21 @@ def test_the_imported_statement_feeds_the_statements_and_the_scorecard(world: Wo
     assert card.status_code == 200, card.text
     assert card.json()["statements"] == 1
     assert Decimal(card.json()["nav"]) == Decimal(statement["closing_nav"])
+
+
+def test_managers_compare_side_by_side_for_institution_wide_readers(world: World) -> None:
+    if not world.reserve.managers.statements("hf-a", None):
+        test_a_statement_is_imported_once_and_hidden_from_other_vehicles(world)
+    auditor = world.session("auditor")
+    rows = auditor.get("/api/v1/manager-comparison?as_of=2026-10-30")
+    assert rows.status_code == 200, rows.text
+    [hf_a] = [r for r in rows.json() if r["manager"] == "hf-a"]
+    card = auditor.get("/api/v1/managers/hf-a/scorecard?as_of=2026-10-30").json()
+    assert Decimal(str(hf_a["nav"])) == Decimal(card["nav"])
+    findings = auditor.get("/api/v1/manager-findings?as_of=2026-10-30")
+    assert findings.status_code == 200
+    assert findings.json() == card["findings"]
+    pm = world.session("pm")
+    trail = Trail(world)
+    assert pm.get("/api/v1/manager-comparison").status_code == 403
+    refused(trail, "pm", "GET /api/v1/manager-comparison", "forbidden")

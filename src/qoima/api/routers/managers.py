@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from qoima.api.access import can_read, require_read
+from qoima.api.access import can_read, require_everywhere, require_read
 from qoima.api.deps import ReserveDep, UserDep, api_router
 from qoima.api.manager_models import PerformanceOut, ScorecardOut, StatementOut
 from qoima.api.models import Day
 from qoima.api.pagination import Paging, page
 from qoima.api.reference_models import ManagerOut, ManagerRefOut
-from qoima.api.responses import PageOut
+from qoima.api.responses import FindingOut, PageOut
 from qoima.api.results import plain
 from qoima.app.managers import ManagerService
 from qoima.bootstrap.wiring import Reserve
 from qoima.domain.errors import ConfigurationError, NotFound
 from qoima.domain.reference import Manager
-from qoima.domain.roles import User
+from qoima.domain.roles import Permission, User
 
 router = api_router("managers")
 
@@ -82,3 +82,19 @@ def scorecard(code: str, reserve: ReserveDep, user: UserDep,
               as_of: Day | None = None) -> ScorecardOut:
     _manager(reserve, user, code)
     return ScorecardOut.of(_service(reserve).scorecard(code, _day(as_of)))
+
+
+@router.get("/manager-comparison", response_model=list[dict[str, str | float | int | None]],
+            summary="Every manager side by side (needs read access on every vehicle)")
+def comparison(reserve: ReserveDep, user: UserDep,
+               as_of: Day | None = None) -> list[dict[str, str | float | int | None]]:
+    require_everywhere(user, Permission.READ)
+    return [{k: plain(v) for k, v in row.items()}
+            for row in _service(reserve).comparison(_day(as_of))]
+
+
+@router.get("/manager-findings", response_model=list[FindingOut],
+            summary="Every oversight finding on every manager (needs read on every vehicle)")
+def oversight(reserve: ReserveDep, user: UserDep, as_of: Day | None = None) -> list[FindingOut]:
+    require_everywhere(user, Permission.READ)
+    return [FindingOut.of(f) for f in _service(reserve).oversight(_day(as_of))]
