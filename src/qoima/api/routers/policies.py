@@ -12,22 +12,38 @@ from qoima.api.deps import ReserveDep, UserDep, api_router
 from qoima.api.governance_models import BreachRecordOut, PolicyCheckOut, PolicyVersionOut
 from qoima.api.models import Code, Day, Strict
 from qoima.api.pagination import Paging, page
-from qoima.api.responses import PageOut
+from qoima.api.responses import FindingOut, Out, PageOut
 from qoima.api.results import plain
 from qoima.api.security import Caller
 from qoima.app.governance_ports import PolicyVersionRecord
 from qoima.bootstrap.wiring import Reserve
-from qoima.domain.errors import NotFound
+from qoima.domain.errors import InvalidInput, NotFound
 from qoima.domain.roles import User
 
 router = api_router("policy")
 MAX_POLICY_CHARS = 256 * 1024
+MAX_DRY_RUN_DAYS = 366
 
 
 class ProposalIn(Strict):
     document: Annotated[str, Field(min_length=1, max_length=MAX_POLICY_CHARS)]
     format: Literal["yaml", "toml"] = "yaml"
     reason: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class DryRunIn(Strict):
+    document: Annotated[str, Field(min_length=1, max_length=MAX_POLICY_CHARS)]
+    format: Literal["yaml", "toml"] = "yaml"
+    start: Day = Field(alias="from")
+    end: Day = Field(alias="to")
+
+
+class DryRunOut(Out):
+    policy_hash: str
+    vehicle: str
+    days: int
+    days_flagged: list[str]
+    findings: dict[str, list[FindingOut]]  # by day
 
 
 class VetoIn(Strict):
@@ -117,3 +133,19 @@ def breaches(reserve: ReserveDep, user: UserDep, paging: Paging, vehicle: str | 
     records = reserve.policies.breaches(vehicle, open_only=not all)
     return PageOut[BreachRecordOut].of(
         page([r for r in records if can_read(user, r.vehicle_code)], paging))
+
+
+@router.post("/policy-dry-runs", response_model=DryRunOut,
+             summary="What a candidate policy would have flagged on each valuation day of a "
+             "past period (at most a year; nothing is written)")
+def dry_run(body: DryRunIn, reserve: ReserveDep, user: UserDep) -> DryRunOut:
+    policy = parse_policy(body.document, fmt=body.format, source="request body")
+    require_read(user, policy.vehicle_code, f"unknown vehicle {policy.vehicle_code!r}",
+                 "document")
+    if (body.end - body.start).days > MAX_DRY_RUN_DAYS:
+        raise InvalidInput(f"a dry run covers at most {MAX_DRY_RUN_DAYS} days", field="to")
+    results = reserve.policies.dry_run(policy, body.start, body.end)
+    flagged = [r for r in results if r.findings]
+    return DryRunOut.of({"policy_hash": policy.content_hash, "vehicle": policy.vehicle_code,
+                         "days": len(results), "days_flagged": [r.as_of for r in flagged],
+                         "findings": {r.as_of.isoformat(): list(r.findings) for r in flagged}})
