@@ -184,3 +184,24 @@ def test_managers_compare_side_by_side_for_institution_wide_readers(world: World
     trail = Trail(world)
     assert pm.get("/api/v1/manager-comparison").status_code == 403
     refused(trail, "pm", "GET /api/v1/manager-comparison", "forbidden")
+
+
+def test_a_series_file_is_checked_whole_then_stored(world: World) -> None:
+    ops = world.session("ops")
+    url = "/api/v1/market/series/imports"
+    text = ("date,close\n2026-10-01,21.5\n2026-10-02,22.0\n2026-10-05,21.75\n")
+    bad = text.replace("2026-10-02", "2026-13-02")
+    refused_file = ops.post(url, json={"filename": "rate.csv", "content": bad},
+                            params={"series": "rate:API-TEST2", "calendar": "weekdays"})
+    assert refused_file.status_code == 422, refused_file.text
+    assert refused_file.json()["origin"].startswith("rate.csv:")
+    assert world.session("auditor").get("/api/v1/market/series/rate:API-TEST2").status_code \
+        == 404
+    stored = ops.post(url, json={"filename": "rate.csv", "content": text},
+                      params={"series": "rate:API-TEST2", "calendar": "weekdays"})
+    assert stored.status_code == 201, stored.text
+    assert {k: stored.json()[k] for k in ("series_id", "bars", "written", "last_date")} == {
+        "series_id": "rate:API-TEST2", "bars": 3, "written": 3, "last_date": "2026-10-05"}
+    bars = world.session("auditor").get("/api/v1/market/series/rate:API-TEST2").json()
+    assert [Decimal(b["close"]) for b in bars["items"]] == [
+        Decimal("21.5"), Decimal("22"), Decimal("21.75")]

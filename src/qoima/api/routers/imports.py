@@ -7,11 +7,16 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import Query
 
 from qoima.adapters.entry_files import read_entries
 from qoima.adapters.mandate_files import read_mandate
+from qoima.adapters.market_files import read_series
 from qoima.adapters.price_files import read_fx, read_prices
+from qoima.adapters.series_naming import guess_series
 from qoima.adapters.statement_files import read_statement
 from qoima.api.access import require_read
 from qoima.api.deps import ReserveDep, UserDep, api_router
@@ -21,6 +26,8 @@ from qoima.app.managers import ManagerService
 from qoima.bootstrap.wiring import Reserve
 from qoima.domain.errors import ConfigurationError, NotFound
 from qoima.domain.roles import Permission, authorize
+from qoima.market.calendars import CalendarName
+from qoima.market.series import Series, SeriesId
 
 router = api_router("imports")
 ENTRY_FILES = {**CSV, **YAML}
@@ -30,6 +37,16 @@ class QuotesImportOut(Out):
     filename: str
     read: int
     changed: int
+
+
+class SeriesImportOut(Out):
+    series_id: str
+    bars: int
+    written: int  # new or changed bars; 0 when the store held exactly this already
+    first_date: str
+    last_date: str
+    warnings: int
+    content_hash: str
 
 
 class MandateOut(Out):
@@ -85,6 +102,34 @@ def import_fx(body: FileIn, reserve: ReserveDep, user: UserDep) -> QuotesImportO
         path, default_source=f"api:{body.filename}"))
     _, changed = reserve.book.add_quotes([], rates, actor=user.name, source_name=body.filename)
     return QuotesImportOut(filename=body.filename, read=len(rates), changed=changed)
+
+
+@upload_post(router, "/market/series/imports", CSV, status_code=201,
+             response_model=SeriesImportOut,
+             summary="Import one price, FX or rate series from CSV (generic, Yahoo or FRED "
+             "layout), checked completely before it is stored")
+def import_series(body: FileIn, reserve: ReserveDep, user: UserDep,
+                  series: Annotated[str | None, Query(
+                      max_length=100, description="price:CODE, fx:BASE/QUOTE or rate:CODE "
+                      "(default: guessed from the file name)")] = None,
+                  fmt: Annotated[Literal["auto", "generic", "yahoo", "fred"], Query(
+                      alias="format")] = "auto",
+                  calendar: CalendarName | None = None,
+                  currency: Annotated[str | None, Query(max_length=10)] = None
+                  ) -> SeriesImportOut:
+    def read(path: Path) -> Series:
+        guess = guess_series(path)
+        return read_series(path, series_id=SeriesId.parse(series) if series
+                           else guess.series_id, fmt=fmt,
+                           calendar=calendar or guess.calendar,
+                           source=f"api:{body.filename}",
+                           currency=currency or guess.currency)
+    loaded = parse_file(body, (".csv",), read)
+    [outcome] = reserve.market_data.import_series([loaded], actor=user.name,
+                                                  origin=body.filename)
+    return SeriesImportOut.of({**{name: getattr(outcome, name)
+                                  for name in outcome.__slots__},
+                               "series_id": str(outcome.series_id)})
 
 
 @upload_post(router, "/managers/mandates", YAML, status_code=201,
