@@ -75,3 +75,20 @@ def test_challenges_need_the_pools_roles_and_an_address_of_the_case(
     refused(trail, "auditor", f"POST {url}", "forbidden")
     assert liaison.post(url, json={"chain": "bitcoin", "address": btc_address(CASE),
                                    "signature": "x"}).status_code == 422
+
+
+def test_a_fork_is_recorded_once_from_an_address_the_case_holds(
+        world: World, challenge: dict[str, Any]) -> None:
+    liaison = world.session("liaison")
+    url = f"/api/v1/cases/{CASE}/forks"
+    fork = {"parent": "BTC", "instrument": "BCH", "quantity": "2.5",
+            "fork_date": "2017-08-01", "valuation": "market_price",
+            "source_address": btc_address(CASE)}
+    recorded = liaison.post(url, json=fork)
+    assert recorded.status_code == 201, recorded.text
+    assert (recorded.json()["instrument_code"], recorded.json()["quantity"],
+            recorded.json()["recorded_by"]) == ("BCH", "2.5", "liaison")
+    assert liaison.post(url, json=fork).status_code == 409  # already recorded
+    unknown = liaison.post(url, json={**fork, "source_address": btc_address("nowhere")})
+    assert unknown.status_code == 404 and unknown.json()["field"] == "source_address"
+    assert liaison.post(url, json={**fork, "valuation": "guess"}).status_code == 422
