@@ -205,3 +205,20 @@ def test_a_series_file_is_checked_whole_then_stored(world: World) -> None:
     bars = world.session("auditor").get("/api/v1/market/series/rate:API-TEST2").json()
     assert [Decimal(b["close"]) for b in bars["items"]] == [
         Decimal("21.5"), Decimal("22"), Decimal("21.75")]
+
+
+def test_the_exported_journal_imports_back_as_replays(world: World) -> None:
+    exported = world.session("auditor").get("/api/v1/entry-export")
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("application/yaml")
+    back = world.session("ops").post(ENTRIES, content=exported.content,
+                                     headers={"Content-Type": "application/yaml",
+                                              "X-Filename": "entries.yaml"})
+    assert back.status_code == 201, back.text
+    results = back.json()["results"]
+    assert results and all(r["replayed"] for r in results)
+    assert "fund-sleeve" in {r["entry_id"] for r in results}
+    pm = world.session("pm")
+    trail = Trail(world)
+    assert pm.get("/api/v1/entry-export").status_code == 403
+    refused(trail, "pm", "GET /api/v1/entry-export", "forbidden")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Query, Response
 from pydantic import Field
 
-from qoima.api.access import can_read, require_read
+from qoima.adapters.entry_export import write_entries
+from qoima.api.access import can_read, require_everywhere, require_read
 from qoima.api.deps import ReserveDep, UserDep, api_router
 from qoima.api.models import Amount, Code, Day, Strict
 from qoima.api.pagination import Paging, page_of_fetched
@@ -18,10 +21,11 @@ from qoima.api.security import Caller
 from qoima.domain.enums import EntryCode, EntryPhase
 from qoima.domain.errors import Forbidden, NotFound
 from qoima.domain.reference import Account
-from qoima.domain.roles import User
+from qoima.domain.roles import Permission, User
 from qoima.ledger.entries import Entry, EntryDraft, PostingDraft
 
 router = api_router("entries")
+YAML_TYPE = "application/yaml"
 
 
 class PostingIn(Strict):
@@ -103,3 +107,20 @@ def post_entries(body: EntriesIn, reserve: ReserveDep,
     return PostedEntriesOut.of({"results": [
         {"entry_id": r.entry_id, "seq": r.seq, "content_hash": r.content_hash,
          "replayed": r.replayed} for r in results]})
+
+
+@router.get("/entry-export", response_class=Response,
+            responses={200: {"content": {YAML_TYPE: {"schema": {"type": "string"}}},
+                             "description": "Every entry, as YAML that the entry import reads "
+                             "back"}},
+            summary="Every journal entry as a YAML file (needs read access on every vehicle)")
+def export_entries(reserve: ReserveDep, user: UserDep) -> Response:
+    require_everywhere(user, Permission.READ)
+    with reserve.units(write=False) as uow:
+        drafts = [e.draft for e in uow.journal.iter_entries()]
+    with tempfile.TemporaryDirectory(prefix="qoima-export-") as folder:
+        path = Path(folder) / "entries.yaml"
+        write_entries(drafts, path)
+        text = path.read_bytes()
+    return Response(text, media_type=YAML_TYPE,
+                    headers={"Content-Disposition": 'attachment; filename="entries.yaml"'})
