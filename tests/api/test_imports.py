@@ -222,3 +222,14 @@ def test_the_exported_journal_imports_back_as_replays(world: World) -> None:
     trail = Trail(world)
     assert pm.get("/api/v1/entry-export").status_code == 403
     refused(trail, "pm", "GET /api/v1/entry-export", "forbidden")
+
+
+def test_oversized_and_undecodable_files_are_refused_before_parsing(world: World) -> None:
+    ops = world.session("ops")
+    huge = ops.post(ENTRIES, content=b"x" * (2 * 1024 * 1024),
+                    headers={"Content-Type": "text/csv"})
+    assert huge.status_code == 413
+    latin = ops.post(ENTRIES, content=move("api-imp-8").encode() + b"\xff\xfe",
+                     headers={"Content-Type": "text/csv"})
+    assert latin.status_code == 422 and latin.json()["field"] == "content"
+    assert entry(world, "api-imp-8") is None
