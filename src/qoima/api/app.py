@@ -7,6 +7,7 @@ API does not import it).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -103,6 +104,7 @@ def create_app(reserve: Reserve, settings: ApiSettings | None = None, *,
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
+        sys.setswitchinterval(settings.gil_switch_interval_s)
         yield
         job_manager.shutdown()
         if on_shutdown is not None:

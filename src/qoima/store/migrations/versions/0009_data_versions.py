@@ -51,9 +51,16 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"""
             CREATE FUNCTION {PG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                renewed text := 'qoima.renewed_' || TG_ARGV[0];
             BEGIN
-                UPDATE data_versions SET token = gen_random_uuid()::text
-                WHERE name = TG_ARGV[0];
+                -- once per transaction: a reader sees the new token exactly when it sees
+                -- the transaction's changes, so one renewal covers all of its statements
+                IF coalesce(current_setting(renewed, true), '') <> 'yes' THEN
+                    UPDATE data_versions SET token = gen_random_uuid()::text
+                    WHERE name = TG_ARGV[0];
+                    PERFORM set_config(renewed, 'yes', true);
+                END IF;
                 RETURN NULL;
             END $$""")
         for name, tables in TOKENS.items():
