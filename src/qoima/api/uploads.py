@@ -45,7 +45,12 @@ class FileIn(Strict):
 def raw_body(media: Mapping[str, str]) -> dict[str, Any]:
     """``openapi_extra`` that documents the raw media types next to the JSON form."""
     return {"requestBody": {"content": {
-        name: {"schema": {"type": "string", "maxLength": MAX_FILE_CHARS}} for name in media}}}
+        name: {"schema": {"type": "string", "maxLength": MAX_FILE_CHARS}} for name in media}},
+        "parameters": [{"name": "X-Filename", "in": "header", "required": False,
+                        "description": "The file's name, for a raw body (errors name it; "
+                        "default upload.<suffix>)",
+                        "schema": {"type": "string", "maxLength": 100,
+                                   "pattern": _SAFE_NAME.pattern}}]}
 
 
 def _media(content_type: str | None) -> str:
