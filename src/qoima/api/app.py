@@ -104,8 +104,10 @@ def create_app(reserve: Reserve, settings: ApiSettings | None = None, *,
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
+        interval = sys.getswitchinterval()
         sys.setswitchinterval(settings.gil_switch_interval_s)
         yield
+        sys.setswitchinterval(interval)
         job_manager.shutdown()
         if on_shutdown is not None:
             on_shutdown()
