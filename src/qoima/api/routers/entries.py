@@ -26,6 +26,9 @@ from qoima.ledger.entries import Entry, EntryDraft, PostingDraft
 
 router = api_router("entries")
 YAML_TYPE = "application/yaml"
+#: The exported document: ``entries``, each as the entry import reads it.
+EXPORT_SCHEMA = {"type": "object", "required": ["entries"], "properties": {
+    "entries": {"type": "array", "items": {"type": "object", "required": ["id", "date", "code"]}}}}
 
 
 class PostingIn(Strict):
@@ -110,7 +113,7 @@ def post_entries(body: EntriesIn, reserve: ReserveDep,
 
 
 @router.get("/entry-export", response_class=Response,
-            responses={200: {"content": {YAML_TYPE: {"schema": {"type": "string"}}},
+            responses={200: {"content": {YAML_TYPE: {"schema": EXPORT_SCHEMA}},
                              "description": "Every entry, as YAML that the entry import reads "
                              "back"}},
             summary="Every journal entry as a YAML file (needs read access on every vehicle)")
