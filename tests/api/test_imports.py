@@ -4,6 +4,7 @@ services check the caller's role on every vehicle the file touches."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -233,3 +234,16 @@ def test_oversized_and_undecodable_files_are_refused_before_parsing(world: World
                      headers={"Content-Type": "text/csv"})
     assert latin.status_code == 422 and latin.json()["field"] == "content"
     assert entry(world, "api-imp-8") is None
+
+
+def test_the_look_through_totals_the_reported_exposures(world: World) -> None:
+    if not world.reserve.managers.statements("hf-a", None):
+        test_a_statement_is_imported_once_and_hidden_from_other_vehicles(world)
+    got = world.session("auditor").get("/api/v1/manager-look-through?as_of=2026-10-30")
+    assert got.status_code == 200, got.text
+    assets = [t for t in got.json()["totals"] if t["dimension"] == "asset"]
+    assert assets and all(t["managers"] == ["hf-a"] for t in assets)
+    expected = world.reserve.managers.look_through(date(2026, 10, 30)).by("asset")
+    assert [(t["key"], Decimal(t["value_usd"])) for t in assets] == [
+        (t.key, t.value_usd) for t in expected]
+    assert Decimal(assets[0]["value_usd"]) > 0

@@ -97,3 +97,20 @@ class PerformanceOut(Out):
     scorecard: ScorecardOut
     returns: list[PeriodReturnOut]
     benchmark_returns: list[float | None] | None
+
+
+class ExposureTotalOut(Out):
+    dimension: str
+    key: str
+    value_usd: str
+    managers: list[str]
+
+
+class LookThroughOut(Out):
+    """Reported exposures across managers, by asset, venue and custodian (USD)."""
+
+    as_of: str
+    managers: list[dict[str, Any]]  # each manager's latest statement and its status
+    totals: list[ExposureTotalOut]
+    flagged: list[str]  # managers whose exposures are not reported (a proxy is used)
+    findings: list[FindingOut]

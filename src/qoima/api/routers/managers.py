@@ -7,7 +7,12 @@ from datetime import UTC, date, datetime
 
 from qoima.api.access import can_read, require_everywhere, require_read
 from qoima.api.deps import ReserveDep, UserDep, api_router
-from qoima.api.manager_models import PerformanceOut, ScorecardOut, StatementOut
+from qoima.api.manager_models import (
+    LookThroughOut,
+    PerformanceOut,
+    ScorecardOut,
+    StatementOut,
+)
 from qoima.api.models import Day
 from qoima.api.pagination import Paging, page
 from qoima.api.reference_models import ManagerOut, ManagerRefOut
@@ -98,3 +103,15 @@ def comparison(reserve: ReserveDep, user: UserDep,
 def oversight(reserve: ReserveDep, user: UserDep, as_of: Day | None = None) -> list[FindingOut]:
     require_everywhere(user, Permission.READ)
     return [FindingOut.of(f) for f in _service(reserve).oversight(_day(as_of))]
+
+
+@router.get("/manager-look-through", response_model=LookThroughOut,
+            summary="Reported exposures across managers by asset, venue and custodian "
+            "(needs read on every vehicle)")
+def look_through(reserve: ReserveDep, user: UserDep,
+                 as_of: Day | None = None) -> LookThroughOut:
+    require_everywhere(user, Permission.READ)
+    result = _service(reserve).look_through(_day(as_of))
+    return LookThroughOut.of({"as_of": result.as_of, "managers": result.managers,
+                              "totals": result.totals, "flagged": result.flagged,
+                              "findings": result.findings})
