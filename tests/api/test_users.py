@@ -3,6 +3,9 @@ disables users; a disabled user can no longer act; refusals audited."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from qoima.app.auth import hotp, totp_step
 from tests.api.conftest import PASSWORD, World
 from tests.api.test_abuse import Trail, refused
 
@@ -79,3 +82,24 @@ def test_bad_input_is_refused_and_writes_nothing(world: World) -> None:
                                    "grants": [{"role": "auditor"}]}).status_code == 409
     assert admin.put(f"{USERS}/nobody/active", json={"active": False}).status_code == 404
     assert len(world.reserve.users.list()) == before
+
+
+def test_a_user_turns_on_a_second_factor_and_logins_then_need_the_code(world: World) -> None:
+    admin = world.session("admin")
+    admin.post(USERS, json={"name": "totp-user", "grants": [{"role": "auditor"}]})
+    world.auth.set_password("totp-user", PASSWORD, actor="admin")
+    own = world.session("totp-user")
+    other = own.post("/api/v1/auth/totp", json={"user": "risk"})
+    assert other.status_code == 403  # only one's own, unless administrator
+    enabled = own.post("/api/v1/auth/totp", json={"user": "totp-user"})
+    assert enabled.status_code == 201, enabled.text
+    secret = enabled.json()["secret"]
+    assert enabled.json()["uri"].startswith("otpauth://totp/") and secret in enabled.json()["uri"]
+    login = {"user": "totp-user", "password": PASSWORD}
+    client = world.client()
+    assert client.post("/api/v1/auth/login", json=login).status_code == 401
+    code = hotp(secret, totp_step(datetime.now(UTC)))
+    assert client.post("/api/v1/auth/login", json={**login, "totp": code}).status_code == 200
+    removed = own.client.delete("/api/v1/auth/totp/totp-user", headers=own.headers())
+    assert removed.status_code == 204
+    assert world.client().post("/api/v1/auth/login", json=login).status_code == 200

@@ -15,9 +15,11 @@ from qoima.api.context import context
 from qoima.api.governance_models import IssuedTokenOut, LoginOut, MeOut, TokenOut
 from qoima.api.models import Strict
 from qoima.api.problems import ApiProblem
+from qoima.api.responses import Out
 from qoima.api.results import plain
 from qoima.api.routing import StrictRoute
 from qoima.api.security import SESSION_COOKIE, Caller, client_ip, limit
+from qoima.app.auth import totp_uri
 from qoima.domain.errors import Forbidden
 
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=StrictRoute)
@@ -34,6 +36,16 @@ class TokenIn(Strict):
     scopes: Annotated[list[Literal["read", "write"]], Field(min_length=1, max_length=2)]
     expires_in_days: Annotated[int, Field(ge=1, le=366)] = 90
     user: str | None = None  # an administrator may issue for someone else
+
+
+class TotpIn(Strict):
+    user: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class TotpOut(Out):
+    user: str
+    secret: str  # base32, for an authenticator app; shown once
+    uri: str  # otpauth:// URI (a QR code of it sets up the app)
 
 
 class PasswordIn(Strict):
@@ -106,3 +118,27 @@ def set_password(body: PasswordIn, request: Request, principal: Caller) -> None:
         raise ApiProblem("scope-insufficient", "passwords are changed from a logged-in "
                          "session", scope="session")
     context(request).auth.set_password(body.user, body.password, actor=principal.user)
+
+
+@router.post("/totp", status_code=201, response_model=TotpOut,
+             summary="Require a one-time code at every login (own, or any as admin); the "
+             "secret is shown once")
+def enable_totp(body: TotpIn, request: Request, principal: Caller) -> TotpOut:
+    api = context(request)
+    limit(request, "token", principal.user, api.settings.token_attempts)
+    _session_only(principal.via, "a second factor is set up")
+    secret = api.auth.enable_totp(body.user, actor=principal.user)
+    return TotpOut(user=body.user, secret=secret, uri=totp_uri(body.user, secret))
+
+
+@router.delete("/totp/{user}", status_code=204,
+               summary="Stop requiring a one-time code (own, or any as admin)")
+def disable_totp(user: str, request: Request, principal: Caller) -> None:
+    _session_only(principal.via, "a second factor is removed")
+    context(request).auth.disable_totp(user, actor=principal.user)
+
+
+def _session_only(via: str, what: str) -> None:
+    if via != "session":
+        raise ApiProblem("scope-insufficient", f"{what} from a logged-in session",
+                         scope="session")
