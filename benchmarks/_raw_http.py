@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,13 +43,21 @@ class RawClient:
 
     def __init__(self, host: str, port: int, timeout_s: float = 30.0) -> None:
         self.host, self.port, self.timeout_s = host, port, timeout_s
-        self._idle: list[_Connection] = []
+        # First in, first out: every open connection carries its share of the requests. A
+        # stack would send nearly all of them down the few most recently used connections,
+        # all of which may belong to the same server worker process.
+        self._idle: deque[_Connection] = deque()
         self._open = 0
+
+    async def open(self, count: int) -> None:
+        """Open ``count`` connections up front (the server's workers accept them in turn)."""
+        for connection in await asyncio.gather(*(self._connect() for _ in range(count))):
+            self._idle.append(connection)
 
     async def request(self, method: str, path: str, headers: dict[str, str],
                       body: bytes = b"") -> Reply:
         reused = bool(self._idle)
-        connection = self._idle.pop() if reused else await self._connect()
+        connection = self._idle.popleft() if reused else await self._connect()
         try:
             reply, keep = await asyncio.wait_for(
                 self._exchange(connection, method, path, headers, body), self.timeout_s)

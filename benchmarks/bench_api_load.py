@@ -51,6 +51,9 @@ T = TypeVar("T")
 #: behind would otherwise pile up thousands of waiting requests in the client, whose own
 #: cost then dominates; past this many, a due request is shed and counted as failed.
 MAX_IN_FLIGHT = 512
+#: Keep-alive connections opened before the load starts (more open on demand), used in
+#: turn: like a reverse proxy's upstream pool, they spread the requests over the workers.
+CONNECTIONS = 64
 
 
 @dataclass
@@ -98,34 +101,60 @@ def free_port() -> int:
         return port
 
 
-def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(port: int, workers: int, balance: str = "reuseport"
+                 ) -> list[subprocess.Popen[bytes]]:
+    """``workers`` uvicorn processes on ``port``.
+
+    "shared": one ``uvicorn --workers N``; the workers share one listening socket, and the
+    one that wakes first accepts a burst of new connections, so kept-alive connections (and
+    their load) pile up on one worker. "reuseport": N single-worker uvicorns, each on its own
+    socket bound with SO_REUSEPORT, among which the kernel spreads connections evenly by
+    address hash (what a reverse proxy balancing over the workers does in production).
+    """
     env = {**os.environ, "QOIMA_HOME": str(WORKSPACE), "QOIMA_BROWSER": "none",
            "QOIMA_RUNS_DIR": str(WORKSPACE / "runs")}
-    command = [sys.executable, "-m", "uvicorn", "qoima.api.server:app_from_env", "--factory",
-               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-               "--log-level", "warning", "--no-access-log"]
-    server = subprocess.Popen(command, env=env)
+    base = [sys.executable, "-m", "uvicorn", "qoima.api.server:app_from_env", "--factory",
+            "--log-level", "warning", "--no-access-log"]
+    if balance == "shared":
+        servers = [subprocess.Popen([*base, "--host", "127.0.0.1", "--port", str(port),
+                                     "--workers", str(workers)], env=env)]
+    else:
+        servers = []
+        for _ in range(workers):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind(("127.0.0.1", port))
+            sock.listen(2048)
+            servers.append(subprocess.Popen([*base, "--fd", str(sock.fileno())], env=env,
+                                            pass_fds=(sock.fileno(),)))
+            sock.close()  # the child holds its own copy
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
-                return server
+                time.sleep(2)  # every worker has started (they all start in parallel)
+                return servers
         except httpx.HTTPError:
             pass
-        if server.poll() is not None:
-            raise SystemExit(f"uvicorn exited with {server.returncode}")
+        for server in servers:
+            if server.poll() is not None:
+                stop_server(servers)
+                raise SystemExit(f"uvicorn exited with {server.returncode}")
         time.sleep(0.2)
-    server.terminate()
+    stop_server(servers)
     raise SystemExit("uvicorn did not answer /api/v1/health within 60 s")
 
 
-def stop_server(server: subprocess.Popen[bytes]) -> None:
-    server.send_signal(signal.SIGINT)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+def stop_server(servers: list[subprocess.Popen[bytes]]) -> None:
+    for server in servers:
+        server.send_signal(signal.SIGINT)
+    for server in servers:
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 async def one(client: RawClient, run: Run, index: int, due: float,
@@ -163,6 +192,7 @@ async def drive(port: int, tokens: dict[str, str], rate: float, duration: float,
     write_every = max(1, round(1 / write_share))
     client = RawClient("127.0.0.1", port)
     try:
+        await client.open(CONNECTIONS)
         for path in READS:  # warm both workers' caches and connections, not measured
             for _ in range(10):
                 await client.request("GET", path,
@@ -225,6 +255,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--write-share", type=float, default=0.1)
+    parser.add_argument("--balance", choices=("reuseport", "shared"), default="reuseport",
+                        help="how connections reach the workers (see start_server)")
     parser.add_argument("--grace", type=float, default=10.0,
                         help="seconds to wait for answers after the last request is sent")
     args = parser.parse_args()
@@ -232,7 +264,7 @@ def main() -> None:
     console.print(f"building the small demo in {WORKSPACE} ...")
     tokens = build_workspace()
     port = free_port()
-    server = start_server(port, args.workers)
+    server = start_server(port, args.workers, args.balance)
     try:
         console.print(f"open loop: {args.rate:g} req/s for {args.duration:g} s, "
                       f"{args.workers} worker(s), {args.write_share:.0%} order postings")
@@ -254,6 +286,7 @@ def main() -> None:
            and errors == 0 and not lost)
     errors_seen = sorted({f"{o.status} {o.error}"[:120] for o in run.outcomes if o.error})[:5]
     result = {"rate": args.rate, "duration_s": args.duration, "workers": args.workers,
+              "balance": args.balance,
               "grace_s": args.grace, "elapsed_s": round(elapsed, 2),
               "sent": int(args.rate * args.duration), "answered_ok": answered,
               "sustained_req_s": sustained, "reads": reads, "writes": writes,

@@ -23,6 +23,7 @@ from qoima.api.context import context
 from qoima.api.problems import ApiProblem
 from qoima.api.security import authenticate
 from qoima.app.idempotency import IdempotencyState
+from qoima.app.ports import UnitOfWork
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -38,6 +39,9 @@ class IdempotencyPort(Protocol):
     def complete(self, key: str, principal_user: str, status: int, body: bytes,
                  content_type: str) -> None: ...
     def abandon(self, key: str, principal_user: str) -> None: ...
+    def run_once(self, key: str, principal_user: str, method_path: str, body_hash: str,
+                 work: Callable[[UnitOfWork], tuple[int, bytes, str]]
+                 ) -> IdempotencyState: ...
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -60,10 +64,9 @@ async def once(request: Request, handler: Handler) -> Response:
     key = request_key(request)
     principal = await authenticate(request)
     body_hash = hashlib.sha256(await request.body()).hexdigest()
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     service = context(request).idempotency
-    state = await run_in_threadpool(service.begin, key, principal.user, f"POST {target}",
-                                    body_hash)
+    state = await run_in_threadpool(service.begin, key, principal.user,
+                                    f"POST {_target(request)}", body_hash)
     if not state.is_new:
         headers = dict(state.headers)
         return Response(state.body or b"", status_code=state.status or 200,
@@ -81,6 +84,27 @@ async def once(request: Request, handler: Handler) -> Response:
     else:
         await _abandon(service, key, principal.user)
     return response
+
+
+async def once_in_one_unit(request: Request,
+                           work: Callable[[UnitOfWork], tuple[int, bytes, str]]) -> Response:
+    """:func:`once` for a use case that runs in the key's own write unit (see
+    ``IdempotencyService.run_once``): reservation, use case and stored response commit
+    together. ``work`` returns the response's status, body and content type."""
+    key = request_key(request)
+    principal = await authenticate(request)
+    body_hash = hashlib.sha256(await request.body()).hexdigest()
+    state = await run_in_threadpool(context(request).idempotency.run_once, key,
+                                    principal.user, f"POST {_target(request)}", body_hash,
+                                    work)
+    headers = dict(state.headers)
+    return Response(state.body or b"", status_code=state.status or 200,
+                    media_type=headers.get("content-type"),
+                    headers={} if state.is_new else {REPLAYED: "true"})
+
+
+def _target(request: Request) -> str:
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
 async def _abandon(service: IdempotencyPort, key: str, user: str) -> None:

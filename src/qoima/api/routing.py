@@ -70,3 +70,18 @@ class ApiRoute(StrictRoute):
             kwargs["dependencies"] = [*(kwargs.get("dependencies") or ()),
                                       Depends(idempotency_key)]
         super().__init__(path, endpoint, **kwargs)
+
+
+class OneUnitPostRoute(ApiRoute):
+    """A POST whose endpoint keeps its Idempotency-Key itself, in the use case's own unit
+    of work (:func:`qoima.api.idempotency.once_in_one_unit`); documented like the others."""
+
+    idempotent_posts = False
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        checked = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            idempotency.request_key(request)  # 400 before the body is validated, as in once()
+            return await checked(request)
+        return handler

@@ -53,6 +53,16 @@ class IdempotencyState:
         return self.outcome is IdempotencyOutcome.NEW
 
 
+#: What a use case run under a key answers: status, body bytes, content type.
+Response = tuple[int, bytes, str]
+
+
+def _check_key(key: str) -> None:
+    if not _KEY.fullmatch(key):
+        raise InvalidInput("an Idempotency-Key is 1 to 200 visible ASCII characters",
+                           field="Idempotency-Key")
+
+
 def _idempotency_repository(uow: UnitOfWork) -> IdempotencyRepository:
     """``uow.idempotency`` (tests may pass another repository)."""
     return uow.idempotency
@@ -68,48 +78,72 @@ class IdempotencyService:
     def begin(self, key: str, principal_user: str, method_path: str,
               body_hash: str) -> IdempotencyState:
         """NEW (key reserved) or REPLAY; IdempotencyKeyReused / IdempotencyInFlight."""
-        if not _KEY.fullmatch(key):
-            raise InvalidInput("an Idempotency-Key is 1 to 200 visible ASCII characters",
-                               field="Idempotency-Key")
+        _check_key(key)
+        return in_write_unit(self._units, lambda uow: self._begin_in(
+            uow, key, principal_user, method_path, body_hash))
 
-        def work(uow: UnitOfWork) -> IdempotencyState:
-            repo, now = self._repo(uow), self._clock.now()
+    def run_once(self, key: str, principal_user: str, method_path: str, body_hash: str,
+                 work: Callable[[UnitOfWork], Response]) -> IdempotencyState:
+        """Reserve the key, run ``work`` and store its response, all in one write unit: a
+        hot endpoint (drafting an order) then takes the write lock once, not three times.
+        REPLAY for a key already done; NEW carries the response ``work`` gave. A failure
+        anywhere writes nothing, so the key stays free for a retry."""
+        _check_key(key)
+
+        def unit(uow: UnitOfWork) -> IdempotencyState:
+            state = self._begin_in(uow, key, principal_user, method_path, body_hash)
+            if not state.is_new:
+                return state
+            status, body, content_type = work(uow)
+            if 200 <= status < 300:
+                self._complete_in(uow, key, principal_user, status, body, content_type)
+            else:
+                self._repo(uow).delete(principal_user, key)
+            return IdempotencyState(IdempotencyOutcome.NEW, status,
+                                    (("content-type", content_type),), body)
+        return in_write_unit(self._units, unit)
+
+    def _begin_in(self, uow: UnitOfWork, key: str, principal_user: str, method_path: str,
+                  body_hash: str) -> IdempotencyState:
+        repo, now = self._repo(uow), self._clock.now()
+        found = repo.find(principal_user, key)
+        if found is not None and found.expires_at <= now:
+            repo.delete(principal_user, key)
+            found = None
+        if found is None:
+            reserved = IdempotencyRecord(principal_user, key, method_path, body_hash,
+                                         IN_FLIGHT, now, now + self._ttl)
+            if repo.reserve(reserved):
+                return IdempotencyState(IdempotencyOutcome.NEW)
             found = repo.find(principal_user, key)
-            if found is not None and found.expires_at <= now:
-                repo.delete(principal_user, key)
-                found = None
-            if found is None:
-                reserved = IdempotencyRecord(principal_user, key, method_path, body_hash,
-                                             IN_FLIGHT, now, now + self._ttl)
-                if repo.reserve(reserved):
-                    return IdempotencyState(IdempotencyOutcome.NEW)
-                found = repo.find(principal_user, key)
-                if found is None:  # pragma: no cover - reserved and gone in one unit
-                    raise IdempotencyInFlight("Idempotency-Key is being used, retry")
-            if (found.method_path, found.body_hash) != (method_path, body_hash):
-                raise IdempotencyKeyReused(
-                    f"Idempotency-Key {key!r} was used for a different request "
-                    f"({found.method_path}); use a new key", field="Idempotency-Key")
-            if found.state == IN_FLIGHT:
-                raise IdempotencyInFlight(
-                    f"the request under Idempotency-Key {key!r} is still in progress; "
-                    "retry later", field="Idempotency-Key")
-            headers = (("content-type", found.content_type),) if found.content_type else ()
-            return IdempotencyState(IdempotencyOutcome.REPLAY, found.status, headers,
-                                    found.body)
-        return in_write_unit(self._units, work)
+            if found is None:  # pragma: no cover - reserved and gone in one unit
+                raise IdempotencyInFlight("Idempotency-Key is being used, retry")
+        if (found.method_path, found.body_hash) != (method_path, body_hash):
+            raise IdempotencyKeyReused(
+                f"Idempotency-Key {key!r} was used for a different request "
+                f"({found.method_path}); use a new key", field="Idempotency-Key")
+        if found.state == IN_FLIGHT:
+            raise IdempotencyInFlight(
+                f"the request under Idempotency-Key {key!r} is still in progress; "
+                "retry later", field="Idempotency-Key")
+        headers = (("content-type", found.content_type),) if found.content_type else ()
+        return IdempotencyState(IdempotencyOutcome.REPLAY, found.status, headers,
+                                found.body)
 
     def complete(self, key: str, principal_user: str, status: int, body: bytes,
                  content_type: str) -> None:
         """Store the response; NotFound when the key is not in flight (expired, abandoned)."""
-        def work(uow: UnitOfWork) -> None:
-            expires_at = self._clock.now() + self._ttl
-            if not self._repo(uow).complete(principal_user, key, status=status,
-                                            content_type=content_type, body=body,
-                                            expires_at=expires_at):
-                raise NotFound(f"Idempotency-Key {key!r} is not in flight",
-                               field="Idempotency-Key")
-        in_write_unit(self._units, work)
+        in_write_unit(self._units, lambda uow: self._complete_in(
+            uow, key, principal_user, status, body, content_type))
+
+    def _complete_in(self, uow: UnitOfWork, key: str, principal_user: str, status: int,
+                     body: bytes, content_type: str) -> None:
+        expires_at = self._clock.now() + self._ttl
+        if not self._repo(uow).complete(principal_user, key, status=status,
+                                        content_type=content_type, body=body,
+                                        expires_at=expires_at):
+            raise NotFound(f"Idempotency-Key {key!r} is not in flight",
+                           field="Idempotency-Key")
 
     def abandon(self, key: str, principal_user: str) -> None:
         """Free a key still in flight; a completed key keeps its response."""

@@ -7,16 +7,19 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from qoima.api.access import hidden
 from qoima.api.deps import ReserveDep, api_router
-from qoima.api.idempotency import HEADER
+from qoima.api.idempotency import HEADER, once_in_one_unit
 from qoima.api.models import Amount, Code, Day, Strict
 from qoima.api.pagination import Paging, page_counted
 from qoima.api.results import plain
+from qoima.api.routing import OneUnitPostRoute
 from qoima.api.security import Caller
+from qoima.app.ports import UnitOfWork
 from qoima.bootstrap.wiring import Reserve
 from qoima.orders.approvals import approval_state
 from qoima.orders.model import Fill, Order, OrderSide, OrderStatus, OrderTerms
@@ -91,12 +94,23 @@ def get_order(order_id: str, reserve: ReserveDep, principal: Caller) -> dict[str
     return order_view(_visible(reserve, order_id, principal.user), reserve)
 
 
-@router.post("/orders", status_code=201, summary="Draft an order (its maker never approves it)")
-def create_order(body: OrderIn, request: Request, reserve: ReserveDep,
-                 principal: Caller) -> dict[str, Any]:
+async def create_order(body: OrderIn, request: Request, reserve: ReserveDep,
+                       principal: Caller) -> Response:
+    # The busiest write: its Idempotency-Key record, the order and its audit record are
+    # one unit of work (one turn at the write lock instead of three).
     key = body.client_order_id or f"api:{principal.user}:{request.headers[HEADER]}"
-    return order_view(reserve.orders.new(body.terms(), idempotency_key=key,
-                                         actor=principal.user), reserve)
+
+    def draft(uow: UnitOfWork) -> tuple[int, bytes, str]:
+        order = reserve.orders.new_in(uow, body.terms(), idempotency_key=key,
+                                      actor=principal.user)
+        return 201, bytes(JSONResponse(order_view(order, reserve)).body), "application/json"
+    return await once_in_one_unit(request, draft)
+
+
+router.add_api_route("/orders", create_order, methods=["POST"], status_code=201,
+                     response_model=dict[str, Any],
+                     summary="Draft an order (its maker never approves it)",
+                     route_class_override=OneUnitPostRoute)
 
 
 @router.put("/orders/{order_id}/terms", summary="New terms by the maker (approvals voided)")
