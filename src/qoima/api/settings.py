@@ -36,11 +36,6 @@ class ApiSettings(BaseSettings):
     #: default is 40): past a few, threads only queue for Python's GIL, and a thread
     #: holding the database's write lock waits behind them all.
     request_threads: int = 8
-    #: Seconds a thread runs before Python hands the GIL to another (the interpreter's
-    #: default is 0.005). A request thread holding the database's write lock takes the GIL
-    #: back after every SQL statement; at 5 ms a turn behind busy reader threads, each
-    #: write would hold the lock for tens of milliseconds and writes would queue.
-    gil_switch_interval_s: float = 0.0005
     #: Threads running background jobs (daily runs, Monte Carlo reports, backtests).
     job_workers: int = 2
     #: Finished jobs kept in memory (the oldest finished ones are forgotten first).
