@@ -15,7 +15,9 @@ from qoima.api.access import hidden
 from qoima.api.deps import ReserveDep, api_router
 from qoima.api.idempotency import HEADER, once_in_one_unit
 from qoima.api.models import Amount, Code, Day, Strict
+from qoima.api.order_models import OrderOut
 from qoima.api.pagination import Paging, page_counted
+from qoima.api.responses import PageOut
 from qoima.api.results import plain
 from qoima.api.routing import OneUnitPostRoute
 from qoima.api.security import Caller
@@ -79,7 +81,8 @@ def _visible(reserve: Reserve, order_id: str, actor: str) -> Order:
                   "order_id")
 
 
-@router.get("/orders", summary="Orders the caller may read")
+@router.get("/orders", summary="Orders the caller may read",
+            response_model=PageOut[OrderOut])
 def list_orders(reserve: ReserveDep, principal: Caller, paging: Paging,
                 vehicle: str | None = None,
                 status: Annotated[list[OrderStatus] | None, Query()] = None) -> dict[str, Any]:
@@ -89,7 +92,7 @@ def list_orders(reserve: ReserveDep, principal: Caller, paging: Paging,
     return page_counted(orders, total, paging, lambda o: order_view(o, reserve))
 
 
-@router.get("/orders/{order_id}")
+@router.get("/orders/{order_id}", response_model=OrderOut)
 def get_order(order_id: str, reserve: ReserveDep, principal: Caller) -> dict[str, Any]:
     return order_view(_visible(reserve, order_id, principal.user), reserve)
 
@@ -108,12 +111,13 @@ async def create_order(body: OrderIn, request: Request, reserve: ReserveDep,
 
 
 router.add_api_route("/orders", create_order, methods=["POST"], status_code=201,
-                     response_model=dict[str, Any],
+                     response_model=OrderOut,
                      summary="Draft an order (its maker never approves it)",
                      route_class_override=OneUnitPostRoute)
 
 
-@router.put("/orders/{order_id}/terms", summary="New terms by the maker (approvals voided)")
+@router.put("/orders/{order_id}/terms",
+             summary="New terms by the maker (approvals voided)", response_model=OrderOut)
 def edit_order(order_id: str, body: TermsIn, reserve: ReserveDep,
                principal: Caller) -> dict[str, Any]:
     _visible(reserve, order_id, principal.user)
@@ -121,13 +125,15 @@ def edit_order(order_id: str, body: TermsIn, reserve: ReserveDep,
                       reserve)
 
 
-@router.post("/orders/{order_id}/submit", summary="Send to approvers (pre-trade check)")
+@router.post("/orders/{order_id}/submit",
+             summary="Send to approvers (pre-trade check)", response_model=OrderOut)
 def submit_order(order_id: str, reserve: ReserveDep, principal: Caller) -> dict[str, Any]:
     _visible(reserve, order_id, principal.user)
     return order_view(reserve.orders.submit(order_id, actor=principal.user), reserve)
 
 
-@router.post("/orders/{order_id}/approvals", summary="Approve (four eyes, quorum by size)")
+@router.post("/orders/{order_id}/approvals",
+             summary="Approve (four eyes, quorum by size)", response_model=OrderOut)
 def approve_order(order_id: str, body: ApproveIn, reserve: ReserveDep,
                   principal: Caller) -> dict[str, Any]:
     _visible(reserve, order_id, principal.user)
@@ -135,7 +141,7 @@ def approve_order(order_id: str, body: ApproveIn, reserve: ReserveDep,
                                              override_reason=body.override_reason), reserve)
 
 
-@router.post("/orders/{order_id}/rejection")
+@router.post("/orders/{order_id}/rejection", response_model=OrderOut)
 def reject_order(order_id: str, body: RejectIn, reserve: ReserveDep,
                  principal: Caller) -> dict[str, Any]:
     _visible(reserve, order_id, principal.user)
@@ -143,13 +149,14 @@ def reject_order(order_id: str, body: RejectIn, reserve: ReserveDep,
                                             reason=body.reason), reserve)
 
 
-@router.post("/orders/{order_id}/cancellation")
+@router.post("/orders/{order_id}/cancellation", response_model=OrderOut)
 def cancel_order(order_id: str, reserve: ReserveDep, principal: Caller) -> dict[str, Any]:
     _visible(reserve, order_id, principal.user)
     return order_view(reserve.orders.cancel(order_id, actor=principal.user), reserve)
 
 
-@router.post("/orders/{order_id}/fills", summary="Book a fill and its ledger entry")
+@router.post("/orders/{order_id}/fills",
+             summary="Book a fill and its ledger entry", response_model=OrderOut)
 def execute_order(order_id: str, body: FillIn, reserve: ReserveDep,
                   principal: Caller) -> dict[str, Any]:
     _visible(reserve, order_id, principal.user)
@@ -160,7 +167,7 @@ def execute_order(order_id: str, body: FillIn, reserve: ReserveDep,
     return order_view(reserve.orders.execute(order_id, fill, actor=principal.user), reserve)
 
 
-@router.post("/orders/{order_id}/settlement")
+@router.post("/orders/{order_id}/settlement", response_model=OrderOut)
 def settle_order(order_id: str, reserve: ReserveDep, principal: Caller) -> dict[str, Any]:
     _visible(reserve, order_id, principal.user)
     return order_view(reserve.orders.settle(order_id, actor=principal.user), reserve)

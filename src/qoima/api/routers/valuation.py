@@ -8,6 +8,7 @@ from typing import Any
 from qoima.api.access import can_read, require_read
 from qoima.api.deps import ReserveDep, UserDep, api_router
 from qoima.api.models import Day
+from qoima.api.order_models import HoldingsOut, NavOut
 from qoima.api.pagination import Paging, page
 from qoima.api.results import plain
 from qoima.bootstrap.wiring import Reserve
@@ -28,7 +29,8 @@ def _snapshot(reserve: Reserve, user: User, day: date, vehicle: str | None
     return reserve.valuation.snapshot(day, vehicle=vehicle)
 
 
-@router.get("/nav", summary="NAV per vehicle (and the institution's, for readers of all)")
+@router.get("/nav", summary="NAV per vehicle (and the institution's, for readers of all)",
+            response_model=NavOut)
 def nav(reserve: ReserveDep, user: UserDep, as_of: Day | None = None,
         vehicle: str | None = None) -> dict[str, Any]:
     snapshot = _snapshot(reserve, user, _as_of(reserve, as_of), vehicle)
@@ -42,7 +44,8 @@ def nav(reserve: ReserveDep, user: UserDep, as_of: Day | None = None,
             "findings": [plain(f) for f in snapshot.findings]}
 
 
-@router.get("/holdings", summary="Positions: quantity, price, value USD/KZT, cost, P&L")
+@router.get("/holdings", summary="Positions: quantity, price, value USD/KZT, cost, P&L",
+            response_model=HoldingsOut)
 def holdings(reserve: ReserveDep, user: UserDep, paging: Paging, as_of: Day | None = None,
              vehicle: str | None = None) -> dict[str, Any]:
     snapshot = _snapshot(reserve, user, _as_of(reserve, as_of), vehicle)
