@@ -24,7 +24,6 @@ class TokenCache:
         self._token: str | None = None
         self._results: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
 
     def get(self, token: str, key: Hashable, compute: Callable[[], T]) -> T:
         """The result for ``key`` under ``token``, computing it on a miss (outside the lock:
@@ -32,10 +31,8 @@ class TokenCache:
         with self._lock:
             if token == self._token and key in self._results:
                 self._results.move_to_end(key)
-                self.hits += 1
                 result: T = self._results[key]
                 return result
-            self.misses += 1
         value = compute()
         if self._size > 0:
             with self._lock:
