@@ -53,7 +53,10 @@ def tracked_tables() -> dict[str, tuple[str, ...]]:
 def triggers(engine: Engine) -> set[str]:
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
-            rows = connection.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))
+            rows = connection.execute(text(  # this schema's only (tests share a database)
+                "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE NOT t.tgisinternal AND n.nspname = current_schema()"))
         else:
             rows = connection.execute(text("SELECT name FROM sqlite_master WHERE type='trigger'"))
         return {row[0] for row in rows}

@@ -50,7 +50,8 @@ def upgrade() -> None:
         op.execute(f"INSERT INTO data_versions (name, token) VALUES ('{name}', 'initial')")
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"""
-            CREATE FUNCTION {PG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+            CREATE FUNCTION {PG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql
+            SET search_path FROM CURRENT AS $$
             DECLARE
                 renewed text := 'qoima.renewed_' || TG_ARGV[0];
             BEGIN
