@@ -7,7 +7,6 @@ since: one ``access.refused`` record per refused request, naming who tried what 
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,9 +19,7 @@ from fastapi.testclient import TestClient
 
 from qoima.api.app import create_app
 from qoima.api.settings import ApiSettings
-from qoima.app.audit_trail import REFUSED
 from qoima.app.auth import AuthService
-from qoima.audit.records import AuditRecord
 from tests.api.conftest import (
     BASE,
     HASHER,
@@ -32,6 +29,7 @@ from tests.api.conftest import (
     auth_repository,
     build_world,
 )
+from tests.trail import AuditTrail
 
 ORDERS = "/api/v1/orders"
 
@@ -41,36 +39,16 @@ def ibit(quantity: str = "10", **changes: Any) -> dict[str, Any]:
             "estimated_price": "74.32", "tranche": "main", "custodian": "bny", **changes}
 
 
-class Trail:
-    """The audit records written after this point."""
+class Trail(AuditTrail):
+    """The audit records written after this point (in this world's reserve)."""
 
     def __init__(self, world: World) -> None:
-        self.world = world
-        with world.reserve.units(write=False) as uow:
-            last = uow.audit.last()
-        self.mark = last.seq if last else 0
-
-    def records(self) -> list[AuditRecord]:
-        with self.world.reserve.units(write=False) as uow:
-            return [r for r in uow.audit.iter_records() if r.seq > self.mark]
-
-    def refusals(self) -> list[tuple[str, str, dict[str, Any]]]:
-        """(actor, "METHOD /path", payload) of each refusal since the mark."""
-        return [(r.actor, r.object_id, json.loads(r.payload)) for r in self.records()
-                if r.action == REFUSED]
-
-    def only_refusals(self) -> list[tuple[str, str, dict[str, Any]]]:
-        """The refusals, asserting that nothing else was written (nothing changed)."""
-        others = [r.action for r in self.records() if r.action != REFUSED]
-        assert others == [], f"a refused request changed something: {others}"
-        return self.refusals()
+        super().__init__(world.reserve)
 
 
 def refused(trail: Trail, actor: str, target: str, reason: str) -> dict[str, Any]:
     """The one refusal since the mark, checked; its payload."""
-    found = trail.only_refusals()
-    assert [(a, t, p["reason"]) for a, t, p in found] == [(actor, target, reason)], found
-    return found[0][2]
+    return trail.refused(actor, target, reason)
 
 
 def new_order(world: World, maker: str = "pm", *, submit: bool = True,
