@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from qoima.app.ports import ORDERS_AMENDED, ORDERS_DATA
 from qoima.bootstrap.wiring import Reserve
 from qoima.domain.roles import Role, RoleGrant
 from qoima.orders.model import Order, OrderStatus
@@ -71,3 +72,29 @@ def test_a_cached_page_follows_each_change(book: Reserve) -> None:
     book.orders.new(ibit("99"), idempotency_key="late", actor="pm")
     _, total = book.orders.page(actor="auditor", offset=0, limit=50)
     assert total == 11
+
+
+def amended_token(reserve: Reserve) -> tuple[str, str]:
+    with reserve.units(write=False) as uow:
+        return (uow.reference.data_token(ORDERS_DATA),
+                uow.reference.data_token(ORDERS_AMENDED))
+
+
+def test_a_new_order_keeps_the_contents_an_amendment_renews_them(book: Reserve) -> None:
+    """0010: adding an order renews "orders" only; changing one (its row, approvals or
+    fills) renews "orders_amended" too. A page's contents are kept under the latter, so
+    posting orders does not rebuild the pages, and a new order still joins its page."""
+    first, _ = book.orders.page(actor="auditor", offset=0, limit=50)
+    orders_before, amended_before = amended_token(book)
+    late = book.orders.new(ibit("98"), idempotency_key="late-1", actor="pm")
+    orders_after, amended_after = amended_token(book)
+    assert orders_after != orders_before and amended_after == amended_before
+    page, total = book.orders.page(actor="auditor", offset=0, limit=50)
+    assert total == 11 and [o.order_id for o in page] == [
+        *(o.order_id for o in first), late.order_id]
+    kept, _ = book.orders.page(actor="auditor", offset=0, limit=10)
+    assert kept == first  # the first ten: the same orders, read from the cache
+    book.orders.submit(late.order_id, actor="pm")
+    assert amended_token(book)[1] != amended_after
+    page, _ = book.orders.page(actor="auditor", offset=10, limit=1)
+    assert page[0].order_id == late.order_id and page[0].status is OrderStatus.SUBMITTED

@@ -23,6 +23,7 @@ from qoima.api.idempotency import IdempotencyPort
 from qoima.api.jobs import JobManager
 from qoima.api.json_body import BodyLimitMiddleware
 from qoima.api.openapi_doc import problem_openapi
+from qoima.api.read_cache import ResponseCache
 from qoima.api.routers import (
     allocation,
     audit,
@@ -49,6 +50,7 @@ from qoima.api.routers import (
 )
 from qoima.api.security import AuthPort, RateLimiter
 from qoima.api.settings import ApiSettings
+from qoima.api.write_threads import set_write_threads
 from qoima.app.auth import check_production_settings
 from qoima.bootstrap.wiring import Reserve
 from qoima.domain.errors import ConfigurationError
@@ -104,6 +106,7 @@ def create_app(reserve: Reserve, settings: ApiSettings | None = None, *,
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
+        set_write_threads(settings.write_threads)
         # Everything alive at start (modules, numpy/pandas, the app) moves out of the
         # collector's sight: otherwise each full collection walks it all again and stalls
         # every request of the worker for a few hundred milliseconds under load.
@@ -121,7 +124,7 @@ def create_app(reserve: Reserve, settings: ApiSettings | None = None, *,
                   openapi_url=f"{PREFIX}/openapi.json", docs_url=f"{PREFIX}/docs",
                   redoc_url=None)
     app.state.qoima = ApiContext(reserve, settings, found_auth, found_keys, job_manager,
-                                 RateLimiter())
+                                 RateLimiter(), ResponseCache())
     problems.install(app, refusals.audit_refusal)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)

@@ -12,6 +12,7 @@ from qoima.bootstrap.wiring import Reserve
 if TYPE_CHECKING:
     from qoima.api.idempotency import IdempotencyPort
     from qoima.api.jobs import JobManager
+    from qoima.api.read_cache import ResponseCache
     from qoima.api.security import AuthPort, RateLimiter
     from qoima.api.settings import ApiSettings
 
@@ -24,6 +25,7 @@ class ApiContext:
     idempotency: IdempotencyPort
     jobs: JobManager
     limiter: RateLimiter
+    responses: ResponseCache
 
 
 def context(request: Request) -> ApiContext:

@@ -17,11 +17,11 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from fastapi import Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from qoima.api.context import context
 from qoima.api.problems import ApiProblem
 from qoima.api.security import authenticate
+from qoima.api.write_threads import run_write
 from qoima.app.idempotency import IdempotencyState
 from qoima.app.ports import UnitOfWork
 
@@ -65,7 +65,7 @@ async def once(request: Request, handler: Handler) -> Response:
     principal = await authenticate(request)
     body_hash = hashlib.sha256(await request.body()).hexdigest()
     service = context(request).idempotency
-    state = await run_in_threadpool(service.begin, key, principal.user,
+    state = await run_write(service.begin, key, principal.user,
                                     f"POST {_target(request)}", body_hash)
     if not state.is_new:
         headers = dict(state.headers)
@@ -79,7 +79,7 @@ async def once(request: Request, handler: Handler) -> Response:
     body = getattr(response, "body", None)
     if 200 <= response.status_code < 300 and isinstance(body, bytes):
         content_type = response.headers.get("content-type", "application/json")
-        await run_in_threadpool(service.complete, key, principal.user, response.status_code,
+        await run_write(service.complete, key, principal.user, response.status_code,
                                 body, content_type)
     else:
         await _abandon(service, key, principal.user)
@@ -94,7 +94,7 @@ async def once_in_one_unit(request: Request,
     key = request_key(request)
     principal = await authenticate(request)
     body_hash = hashlib.sha256(await request.body()).hexdigest()
-    state = await run_in_threadpool(context(request).idempotency.run_once, key,
+    state = await run_write(context(request).idempotency.run_once, key,
                                     principal.user, f"POST {_target(request)}", body_hash,
                                     work)
     headers = dict(state.headers)
@@ -109,6 +109,6 @@ def _target(request: Request) -> str:
 
 async def _abandon(service: IdempotencyPort, key: str, user: str) -> None:
     try:
-        await run_in_threadpool(service.abandon, key, user)
+        await run_write(service.abandon, key, user)
     except Exception:  # the key then expires by itself; the original error matters more
         log.exception("could not free Idempotency-Key %r of %s", key, user)

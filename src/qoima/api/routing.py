@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from qoima.api import idempotency
 from qoima.api.json_body import is_json, parse_strict
 from qoima.api.problems import ApiProblem
+from qoima.api.write_threads import on_write_threads
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _UNSET = object()
@@ -61,14 +62,18 @@ async def idempotency_key(key: Annotated[str, Header(
 
 
 class ApiRoute(StrictRoute):
-    """Every API route: strict JSON, and POST only with an Idempotency-Key."""
+    """Every API route: strict JSON, POST only with an Idempotency-Key, and writes on the
+    write threads (:mod:`qoima.api.write_threads`)."""
 
     idempotent_posts = True
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        if "POST" in (kwargs.get("methods") or ()):
+        methods = set(kwargs.get("methods") or ())
+        if "POST" in methods:
             kwargs["dependencies"] = [*(kwargs.get("dependencies") or ()),
                                       Depends(idempotency_key)]
+        if methods & UNSAFE:
+            endpoint = on_write_threads(endpoint)
         super().__init__(path, endpoint, **kwargs)
 
 

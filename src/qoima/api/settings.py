@@ -35,7 +35,11 @@ class ApiSettings(BaseSettings):
     #: Threads running the requests' database work at once, per worker process (anyio's
     #: default is 40): past a few, threads only queue for Python's GIL, and a thread
     #: holding the database's write lock waits behind them all.
-    request_threads: int = 8
+    request_threads: int = 4
+    #: Threads running writes (POST, PUT, PATCH, DELETE), per worker process, apart from
+    #: the others: writers queue for the database's one write lock, and a write waiting
+    #: there must not hold a thread a read could use.
+    write_threads: int = 8
     #: Threads running background jobs (daily runs, Monte Carlo reports, backtests).
     job_workers: int = 2
     #: Finished jobs kept in memory (the oldest finished ones are forgotten first).

@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import secrets
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -31,7 +31,7 @@ from qoima.app.auth_ports import (
     TokenRecord,
 )
 from qoima.app.ports import ACCESS_DATA, Clock, UnitOfWork, UnitOfWorkFactory
-from qoima.app.read_cache import TokenCache
+from qoima.app.read_cache import TokenCache, absent_token
 from qoima.app.units import in_write_unit, record_change
 from qoima.app.users import load_user, to_user
 from qoima.domain.errors import Forbidden, InvalidInput, NotFound, QoimaError
@@ -77,6 +77,10 @@ class Principal:
     csrf_token: str | None = None
     #: The user's record (roles, grants) read with the credential, in the same transaction.
     account: User | None = field(default=None, compare=False)
+    #: The data version tokens (see ``ReferenceRepository.data_tokens``) read in that same
+    #: transaction, before anything of this request is computed: what a cache of answers
+    #: may key on without another trip to the database.
+    data_versions: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def allows(self, permission: Permission) -> bool:
         return self.scopes is None or required_scope(permission) in self.scopes
@@ -329,14 +333,15 @@ class AuthService:
     def session(self, token: str) -> Principal:
         hashed = digest(token)
         with self._units(write=False) as uow:
+            versions = uow.reference.data_tokens()
             found, account = self._known.get(
-                uow.reference.data_token(ACCESS_DATA), ("session", hashed),
+                _access_token(versions), ("session", hashed),
                 lambda: _with_account(uow, self._repo(uow).find_session(hashed)))
         if (found is None or not hmac.compare_digest(found.token_hash, hashed)
                 or found.revoked_at is not None or found.expires_at <= self._clock.now()
                 or account is None or not account.active):
             raise AuthenticationFailed("no valid session: log in again")
-        return Principal(found.user, None, "session", csrf_for(token), account)
+        return Principal(found.user, None, "session", csrf_for(token), account, versions)
 
     def logout(self, token: str) -> None:
         def work(uow: UnitOfWork) -> None:
@@ -391,14 +396,16 @@ class AuthService:
     def token(self, secret: str) -> Principal:
         hashed = digest(secret)
         with self._units(write=False) as uow:
+            versions = uow.reference.data_tokens()
             found, account = self._known.get(
-                uow.reference.data_token(ACCESS_DATA), ("token", hashed),
+                _access_token(versions), ("token", hashed),
                 lambda: _with_account(uow, self._repo(uow).find_token_by_hash(hashed)))
         if (found is None or not hmac.compare_digest(found.secret_hash, hashed)
                 or found.revoked_at is not None or found.expires_at <= self._clock.now()
                 or account is None or not account.active):
             raise AuthenticationFailed("API token not valid (unknown, expired or revoked)")
-        return Principal(found.user, frozenset(found.scopes), "token", None, account)
+        return Principal(found.user, frozenset(found.scopes), "token", None, account,
+                         versions)
 
     def list_tokens(self, user: str | None, *, actor: str) -> list[TokenInfo]:
         with self._units(write=False) as uow:
@@ -455,6 +462,11 @@ def _is_user_name(name: str) -> bool:
 
 
 R = TypeVar("R", SessionRecord, TokenRecord)
+
+
+def _access_token(versions: Mapping[str, str]) -> str:
+    """The access data's token; a fresh random one (nothing reused) if its row is gone."""
+    return versions.get(ACCESS_DATA) or absent_token()
 
 
 def _with_account(uow: UnitOfWork, found: R | None) -> tuple[R | None, User | None]:

@@ -246,11 +246,15 @@ class OrderRepository(Protocol):
                     limit: int | None = None) -> list[OrderRecord]:
         """By created_at then order_id; ``status`` one value or several."""
         ...
-    def page_orders(self, vehicle_codes: Sequence[str] | None,
-                    status: Sequence[str] | None, offset: int, limit: int
-                    ) -> tuple[list[OrderRecord], int]:
-        """One page of :meth:`list_orders` over several vehicles (None: all), and the
-        number of orders matching in total."""
+    def page_order_ids(self, vehicle_codes: Sequence[str] | None,
+                       status: Sequence[str] | None, offset: int, limit: int
+                       ) -> tuple[list[str], int]:
+        """One page of the ids :meth:`list_orders` gives over several vehicles (None: all),
+        and the number of orders matching in total."""
+        ...
+
+    def orders_by_ids(self, order_ids: Sequence[str]) -> list[OrderRecord]:
+        """These orders with approvals and fills, in the order given."""
         ...
 
     def update_order(self, order: OrderRecord) -> None:

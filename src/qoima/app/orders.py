@@ -18,7 +18,7 @@ from datetime import date, datetime
 from qoima.app.governance_ports import ApprovalRecord, FillRecord
 from qoima.app.order_records import order_from_record, order_to_record
 from qoima.app.policies import PolicyService
-from qoima.app.ports import ORDERS_DATA, Clock, UnitOfWork, UnitOfWorkFactory
+from qoima.app.ports import ORDERS_AMENDED, Clock, UnitOfWork, UnitOfWorkFactory
 from qoima.app.read_cache import TokenCache
 from qoima.app.units import in_write_unit, record_change
 from qoima.app.users import load_user
@@ -85,13 +85,13 @@ class OrderService:
                 vehicles = sorted({g.vehicle_code for g in user.grants if g.vehicle_code
                                    and user.can(Permission.READ, g.vehicle_code)})
             wanted = list(status) if status else None
-
-            def fetch() -> tuple[builtins.list[Order], int]:
-                records, total = uow.orders.page_orders(vehicles, wanted, offset, limit)
-                return [order_from_record(r) for r in records], total
-            key = (tuple(vehicles) if vehicles is not None else None,
-                   tuple(wanted) if wanted else None, offset, limit)
-            return self._pages.get(uow.reference.data_token(ORDERS_DATA), key, fetch)
+            # Which orders the page holds is read each time (a new order moves the total,
+            # and may join the page); their contents are kept until an order is amended.
+            ids, total = uow.orders.page_order_ids(vehicles, wanted, offset, limit)
+            orders = self._pages.get(
+                uow.reference.data_token(ORDERS_AMENDED), tuple(ids),
+                lambda: [order_from_record(r) for r in uow.orders.orders_by_ids(ids)])
+            return orders, total
 
     # -- writes --------------------------------------------------------------------------
     def new(self, terms: OrderTerms, *, idempotency_key: str, actor: str) -> Order:

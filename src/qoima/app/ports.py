@@ -24,6 +24,8 @@ from qoima.market.quotes import FxQuote, PriceQuote
 from qoima.market.series import EtfFacts, Series, SeriesId, SeriesInfo
 
 VALUATION_DATA, ACCESS_DATA, ORDERS_DATA = "valuation", "access", "orders"
+#: Renewed when an existing order, its approvals or its fills change; not by a new order.
+ORDERS_AMENDED = "orders_amended"
 
 
 class Clock(Protocol):
@@ -62,6 +64,9 @@ class ReferenceRepository(Protocol):
         """Changes whenever the data ``name`` covers changes: VALUATION_DATA (reference,
         journal, market), ACCESS_DATA (users, grants, credentials, sessions, tokens) or
         ORDERS_DATA (orders, approvals, fills)."""
+        ...
+    def data_tokens(self) -> dict[str, str]:
+        """Every name's token at once (a name whose version row is gone is missing)."""
         ...
 
 

@@ -8,12 +8,19 @@ caller's, so a cached answer is always the one a fresh computation would give.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+def absent_token() -> str:
+    """A token no result was ever kept under: what a missing version row reads as, so that
+    deleting the row disables reuse instead of freezing it."""
+    return f"absent-{secrets.token_hex(16)}"
 
 
 class TokenCache:

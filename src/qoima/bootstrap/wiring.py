@@ -18,6 +18,7 @@ from qoima.app.book import BookService
 from qoima.app.custody import CustodyService
 from qoima.app.custody_evidence import CustodyEvidence
 from qoima.app.daily_run import DailyRunService, RunHistory, RunServices
+from qoima.app.data_versions import DataVersions
 from qoima.app.deployment import DeploymentBacktests
 from qoima.app.dispositions import DispositionService
 from qoima.app.idempotency import IdempotencyService
@@ -68,6 +69,7 @@ class Reserve:
     managers: ManagerService
     auth: AuthService
     idempotency: IdempotencyService
+    data_versions: DataVersions
 
     @property
     def engine(self) -> Any:
@@ -139,4 +141,4 @@ def wire(database: Database, location: str = "", *, runs_dir: Path | None = None
                    CustodyEvidence(units, clock, custody), DispositionService(units, clock),
                    location, daily, RunHistory(units, daily), managers,
                    AuthService(units, clock, Argon2PasswordHasher()),
-                   IdempotencyService(units, clock))
+                   IdempotencyService(units, clock), DataVersions(units))

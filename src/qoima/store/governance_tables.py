@@ -118,6 +118,7 @@ orders = Table(
     CheckConstraint(_one_of("status", ORDER_STATUSES), name="status"),
 )
 Index("ix_orders_vehicle_status", orders.c.vehicle_code, orders.c.status)
+Index("ix_orders_created", orders.c.created_at, orders.c.order_id)  # the list order
 
 order_approvals = Table(
     "order_approvals", metadata,

@@ -17,11 +17,12 @@ from qoima.api.idempotency import HEADER, once_in_one_unit
 from qoima.api.models import Amount, Code, Day, Strict
 from qoima.api.order_models import OrderOut
 from qoima.api.pagination import Paging, page_counted
+from qoima.api.read_cache import CONDITIONAL, cached_read
 from qoima.api.responses import PageOut
 from qoima.api.results import plain
 from qoima.api.routing import OneUnitPostRoute
 from qoima.api.security import Caller
-from qoima.app.ports import UnitOfWork
+from qoima.app.ports import ORDERS_DATA, UnitOfWork
 from qoima.bootstrap.wiring import Reserve
 from qoima.orders.approvals import approval_state
 from qoima.orders.model import Fill, Order, OrderSide, OrderStatus, OrderTerms
@@ -82,14 +83,18 @@ def _visible(reserve: Reserve, order_id: str, actor: str) -> Order:
 
 
 @router.get("/orders", summary="Orders the caller may read",
-            response_model=PageOut[OrderOut])
-def list_orders(reserve: ReserveDep, principal: Caller, paging: Paging,
-                vehicle: str | None = None,
-                status: Annotated[list[OrderStatus] | None, Query()] = None) -> dict[str, Any]:
-    orders, total = reserve.orders.page(
-        actor=principal.user, vehicle=vehicle, offset=paging.offset, limit=paging.limit,
-        status=[s.value for s in status] if status else None)
-    return page_counted(orders, total, paging, lambda o: order_view(o, reserve))
+            response_model=PageOut[OrderOut], responses=CONDITIONAL)
+async def list_orders(request: Request, reserve: ReserveDep, principal: Caller,
+                      paging: Paging, vehicle: str | None = None,
+                      status: Annotated[list[OrderStatus] | None, Query()] = None
+                      ) -> Response:
+    def render() -> dict[str, Any]:
+        orders, total = reserve.orders.page(
+            actor=principal.user, vehicle=vehicle, offset=paging.offset,
+            limit=paging.limit, status=[s.value for s in status] if status else None)
+        return page_counted(orders, total, paging, lambda o: order_view(o, reserve))
+    return await cached_read(request, (ORDERS_DATA,), render,
+                             PageOut[OrderOut])
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut)

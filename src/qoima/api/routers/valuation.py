@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from fastapi import Request, Response
+
 from qoima.api.access import can_read, require_read
 from qoima.api.deps import ReserveDep, UserDep, api_router
 from qoima.api.models import Day
 from qoima.api.order_models import HoldingsOut, NavOut
-from qoima.api.pagination import Paging, page
+from qoima.api.pagination import PageRequest, Paging, page
+from qoima.api.read_cache import CONDITIONAL, cached_read
 from qoima.api.results import plain
+from qoima.app.ports import VALUATION_DATA
 from qoima.bootstrap.wiring import Reserve
 from qoima.domain.roles import User
 from qoima.portfolio.snapshot import PortfolioSnapshot
@@ -18,8 +22,14 @@ from qoima.portfolio.snapshot import PortfolioSnapshot
 router = api_router("valuation")
 
 
-def _as_of(reserve: Reserve, given: date | None) -> date:
-    return given or reserve.valuation.default_as_of() or datetime.now(UTC).date()
+def _as_of(reserve: Reserve, given: date | None, today: date) -> date:
+    """Without ``as_of``: the last market day, or ``today`` when there is no market data
+    (which is why the answer is kept under today's date when ``as_of`` is not given)."""
+    return given or reserve.valuation.default_as_of() or today
+
+
+def _vary(given: date | None, today: date) -> tuple[date, ...]:
+    return () if given is not None else (today,)
 
 
 def _snapshot(reserve: Reserve, user: User, day: date, vehicle: str | None
@@ -30,10 +40,17 @@ def _snapshot(reserve: Reserve, user: User, day: date, vehicle: str | None
 
 
 @router.get("/nav", summary="NAV per vehicle (and the institution's, for readers of all)",
-            response_model=NavOut)
-def nav(reserve: ReserveDep, user: UserDep, as_of: Day | None = None,
-        vehicle: str | None = None) -> dict[str, Any]:
-    snapshot = _snapshot(reserve, user, _as_of(reserve, as_of), vehicle)
+            response_model=NavOut, responses=CONDITIONAL)
+async def nav(request: Request, reserve: ReserveDep, user: UserDep, as_of: Day | None = None,
+              vehicle: str | None = None) -> Response:
+    today = datetime.now(UTC).date()
+    return await cached_read(request, (VALUATION_DATA,),
+                             lambda: _nav(reserve, user, _as_of(reserve, as_of, today), vehicle),
+                             NavOut, _vary(as_of, today))
+
+
+def _nav(reserve: Reserve, user: User, day: date, vehicle: str | None) -> dict[str, Any]:
+    snapshot = _snapshot(reserve, user, day, vehicle)
     everything = can_read(user, None)
     return {"as_of": plain(snapshot.as_of_date),
             "vehicles": [plain(v) for v in snapshot.vehicles if can_read(user, v.vehicle_code)],
@@ -45,10 +62,19 @@ def nav(reserve: ReserveDep, user: UserDep, as_of: Day | None = None,
 
 
 @router.get("/holdings", summary="Positions: quantity, price, value USD/KZT, cost, P&L",
-            response_model=HoldingsOut)
-def holdings(reserve: ReserveDep, user: UserDep, paging: Paging, as_of: Day | None = None,
-             vehicle: str | None = None) -> dict[str, Any]:
-    snapshot = _snapshot(reserve, user, _as_of(reserve, as_of), vehicle)
+            response_model=HoldingsOut, responses=CONDITIONAL)
+async def holdings(request: Request, reserve: ReserveDep, user: UserDep, paging: Paging,
+                   as_of: Day | None = None, vehicle: str | None = None) -> Response:
+    today = datetime.now(UTC).date()
+    return await cached_read(
+        request, (VALUATION_DATA,),
+        lambda: _holdings(reserve, user, paging, _as_of(reserve, as_of, today), vehicle),
+        HoldingsOut, _vary(as_of, today))
+
+
+def _holdings(reserve: Reserve, user: User, paging: PageRequest, day: date,
+              vehicle: str | None) -> dict[str, Any]:
+    snapshot = _snapshot(reserve, user, day, vehicle)
     visible = [p for p in snapshot.positions if can_read(user, p.vehicle_code)]
     pending = [p for p in snapshot.pending_positions if can_read(user, p.vehicle_code)]
     return {**page(visible, paging), "as_of": plain(snapshot.as_of_date),
