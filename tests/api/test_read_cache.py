@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import text
+
 from qoima.api.read_cache import ResponseCache
 from qoima.domain.enums import EntryCode
 from qoima.domain.roles import Role, RoleGrant
@@ -79,6 +81,31 @@ def test_a_posting_made_outside_the_api_shows_in_the_next_nav(world: World) -> N
         PostingDraft("holding:fx-reserves/investment:USD@bny", Decimal("-1250000")),
         PostingDraft(f"holding:{SLEEVE}/main:USD@bny", Decimal("1250000"))))], actor="ops")
     assert sleeve_nav() == before + Decimal("1250000")
+
+
+def test_without_its_version_row_nothing_is_kept(world: World) -> None:
+    """A deleted ``data_versions`` row (restore gone wrong, a DBA's DELETE) must not freeze
+    the answers: each read gets a fresh token, so a posting still shows at once."""
+    auditor = world.session("auditor")
+    with world.reserve.engine.begin() as connection:
+        token = connection.execute(text(
+            "SELECT token FROM data_versions WHERE name = 'valuation'")).scalar_one()
+        connection.execute(text("DELETE FROM data_versions WHERE name = 'valuation'"))
+    try:
+        first = auditor.get("/api/v1/nav")
+        assert auditor.get("/api/v1/nav").content == first.content  # same data, same bytes
+        day = date.fromisoformat(first.json()["as_of"])
+        world.reserve.book.post([EntryDraft("cache-test-no-row", EntryCode.TRANSFER, day, (
+            PostingDraft("holding:fx-reserves/investment:USD@bny", Decimal("-7")),
+            PostingDraft(f"holding:{SLEEVE}/main:USD@bny", Decimal("7"))))], actor="ops")
+        after = {v["vehicle_code"]: Decimal(v["nav_usd"])
+                 for v in auditor.get("/api/v1/nav").json()["vehicles"]}
+        before = {v["vehicle_code"]: Decimal(v["nav_usd"]) for v in first.json()["vehicles"]}
+        assert after[SLEEVE] == before[SLEEVE] + 7
+    finally:
+        with world.reserve.engine.begin() as connection:
+            connection.execute(text("INSERT INTO data_versions (name, token) "
+                                    "VALUES ('valuation', :token)"), {"token": token})
 
 
 def test_a_grant_takes_effect_on_the_next_answer(world: World) -> None:

@@ -85,10 +85,8 @@ async def cached_read(request: Request, data: Sequence[str], render: Callable[[]
         tokens = await run_in_threadpool(found.reserve.data_versions.current, names)
     key = (request.url.path, request.url.query, principal.user, tokens, *vary)
     kept = found.responses.get(key)
-    if kept is None:
-        value = await run_in_threadpool(render)
-        body = _json(model, value)
-        kept = (_etag(body), body)
+    if kept is None:  # rendering, validating and hashing are CPU work: off the event loop
+        kept = await run_in_threadpool(_rendered, render, model)
         found.responses.put(key, *kept)
     etag, body = kept
     if _matches(request.headers.get("if-none-match"), etag):
@@ -101,14 +99,12 @@ def _adapter(model: Any) -> TypeAdapter[Any]:
     return TypeAdapter(model)
 
 
-def _json(model: Any, value: Any) -> bytes:
-    """What FastAPI's response_model gives: validated by the model, then serialised."""
+def _rendered(render: Callable[[], Any], model: Any) -> tuple[str, bytes]:
+    """The answer's ETag and body: what FastAPI's response_model gives (validated by the
+    model, then serialised), and a strong tag from its bytes."""
     adapter = _adapter(model)
-    return adapter.dump_json(adapter.validate_python(value))
-
-
-def _etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    body = adapter.dump_json(adapter.validate_python(render()))
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"', body
 
 
 def _matches(header: str | None, etag: str) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from qoima.app.ports import UnitOfWorkFactory
+from qoima.app.read_cache import absent_token
 
 
 class DataVersions:
@@ -19,6 +20,8 @@ class DataVersions:
         self._units = units
 
     def current(self, names: Sequence[str]) -> tuple[str, ...]:
-        """The tokens of ``names``, in that order, read in one transaction."""
+        """The tokens of ``names``, in that order, read in one query; a name whose row is
+        gone gets a fresh random token (nothing kept under it is ever reused)."""
         with self._units(write=False) as uow:
-            return tuple(uow.reference.data_token(name) for name in names)
+            found = uow.reference.data_tokens()
+        return tuple(found.get(name) or absent_token() for name in names)

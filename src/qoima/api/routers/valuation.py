@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -23,13 +24,19 @@ router = api_router("valuation")
 
 
 def _as_of(reserve: Reserve, given: date | None, today: date) -> date:
-    """Without ``as_of``: the last market day, or ``today`` when there is no market data
-    (which is why the answer is kept under today's date when ``as_of`` is not given)."""
+    """Without ``as_of``: the last market day, or ``today`` when there is no market data."""
     return given or reserve.valuation.default_as_of() or today
 
 
-def _vary(given: date | None, today: date) -> tuple[date, ...]:
-    return () if given is not None else (today,)
+async def _kept(request: Request, reserve: Reserve, given: date | None, model: Any,
+                render: Callable[[date], dict[str, Any]]) -> Response:
+    """``render(day)`` for the day asked (or the default), kept while the valuation's
+    inputs and the caller's access are unchanged; under today's date too when the day is
+    the default, since with no market data the default is today."""
+    today = datetime.now(UTC).date()
+    return await cached_read(request, (VALUATION_DATA,),
+                             lambda: render(_as_of(reserve, given, today)), model,
+                             () if given is not None else (today,))
 
 
 def _snapshot(reserve: Reserve, user: User, day: date, vehicle: str | None
@@ -43,10 +50,8 @@ def _snapshot(reserve: Reserve, user: User, day: date, vehicle: str | None
             response_model=NavOut, responses=CONDITIONAL)
 async def nav(request: Request, reserve: ReserveDep, user: UserDep, as_of: Day | None = None,
               vehicle: str | None = None) -> Response:
-    today = datetime.now(UTC).date()
-    return await cached_read(request, (VALUATION_DATA,),
-                             lambda: _nav(reserve, user, _as_of(reserve, as_of, today), vehicle),
-                             NavOut, _vary(as_of, today))
+    return await _kept(request, reserve, as_of, NavOut,
+                       lambda day: _nav(reserve, user, day, vehicle))
 
 
 def _nav(reserve: Reserve, user: User, day: date, vehicle: str | None) -> dict[str, Any]:
@@ -65,11 +70,8 @@ def _nav(reserve: Reserve, user: User, day: date, vehicle: str | None) -> dict[s
             response_model=HoldingsOut, responses=CONDITIONAL)
 async def holdings(request: Request, reserve: ReserveDep, user: UserDep, paging: Paging,
                    as_of: Day | None = None, vehicle: str | None = None) -> Response:
-    today = datetime.now(UTC).date()
-    return await cached_read(
-        request, (VALUATION_DATA,),
-        lambda: _holdings(reserve, user, paging, _as_of(reserve, as_of, today), vehicle),
-        HoldingsOut, _vary(as_of, today))
+    return await _kept(request, reserve, as_of, HoldingsOut,
+                       lambda day: _holdings(reserve, user, paging, day, vehicle))
 
 
 def _holdings(reserve: Reserve, user: User, paging: PageRequest, day: date,
