@@ -4,12 +4,14 @@ Workspace: the small demo reserve (``build_demo()``: 5 vehicles, one year of syn
 market data) in ``benchmarks/work/api-load`` on SQLite, with a portfolio manager of the
 sleeve (who posts orders) and an auditor (who reads), each with an API token. Server:
 ``uvicorn qoima.api.server:app_from_env --factory`` on 127.0.0.1 with ``--workers`` processes.
-Load: asyncio + httpx, open loop: request i is due at ``i / rate`` seconds whatever became
-of the earlier ones (no coordinated omission: latency is measured from the due time, so a
-server that falls behind shows it). Mix: 90 % reads spread evenly over ``GET /nav``,
-``GET /holdings?vehicle=da-sleeve`` and ``GET /orders?limit=50``; 10 % ``POST /orders`` with
-a unique Idempotency-Key each. Afterwards the server is stopped and every order it
-acknowledged (201) is looked up in the store: a lost one is a failure.
+Load: asyncio with a minimal HTTP/1.1 keep-alive client (``_raw_http``), open loop: request
+i is due at ``i / rate`` seconds whatever became of the earlier ones (no coordinated
+omission: latency is measured from the due time, so a server that falls behind shows it).
+Mix: 90 % reads spread evenly over ``GET /nav``, ``GET /holdings?vehicle=da-sleeve`` and
+``GET /orders?limit=50``; 10 % ``POST /orders`` with a unique Idempotency-Key each
+(``--write-share 1.0``: postings only, the writer's capacity). Afterwards the server is
+stopped and every order it acknowledged (201) is looked up in the store: a lost one is a
+failure.
 
     .venv/bin/python benchmarks/bench_api_load.py [--rate 300] [--duration 60] [--workers 2]
 """

@@ -106,18 +106,19 @@ class IdempotencyService:
     def _begin_in(self, uow: UnitOfWork, key: str, principal_user: str, method_path: str,
                   body_hash: str) -> IdempotencyState:
         repo, now = self._repo(uow), self._clock.now()
+        reserved = IdempotencyRecord(principal_user, key, method_path, body_hash,
+                                     IN_FLIGHT, now, now + self._ttl)
+        # a new key (nearly every request) costs one statement: reserve first, look after
+        if repo.reserve(reserved):
+            return IdempotencyState(IdempotencyOutcome.NEW)
         found = repo.find(principal_user, key)
         if found is not None and found.expires_at <= now:
             repo.delete(principal_user, key)
-            found = None
-        if found is None:
-            reserved = IdempotencyRecord(principal_user, key, method_path, body_hash,
-                                         IN_FLIGHT, now, now + self._ttl)
             if repo.reserve(reserved):
                 return IdempotencyState(IdempotencyOutcome.NEW)
             found = repo.find(principal_user, key)
-            if found is None:  # pragma: no cover - reserved and gone in one unit
-                raise IdempotencyInFlight("Idempotency-Key is being used, retry")
+        if found is None:  # pragma: no cover - reserved and gone in one unit
+            raise IdempotencyInFlight("Idempotency-Key is being used, retry")
         if (found.method_path, found.body_hash) != (method_path, body_hash):
             raise IdempotencyKeyReused(
                 f"Idempotency-Key {key!r} was used for a different request "

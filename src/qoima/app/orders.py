@@ -18,8 +18,15 @@ from datetime import date, datetime
 from qoima.app.governance_ports import ApprovalRecord, FillRecord
 from qoima.app.order_records import order_from_record, order_to_record
 from qoima.app.policies import PolicyService
-from qoima.app.ports import ORDERS_AMENDED, Clock, UnitOfWork, UnitOfWorkFactory
-from qoima.app.read_cache import TokenCache
+from qoima.app.ports import (
+    ACCESS_DATA,
+    ORDERS_AMENDED,
+    VALUATION_DATA,
+    Clock,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from qoima.app.read_cache import TokenCache, absent_token
 from qoima.app.units import in_write_unit, record_change
 from qoima.app.users import load_user
 from qoima.domain.enums import AccountKind, EntryCode, Severity
@@ -49,6 +56,11 @@ class OrderService:
                  rules: ApprovalRules = DEFAULT_APPROVAL_RULES) -> None:
         self._units, self._clock, self._policies, self._rules = units, clock, policies, rules
         self._pages = TokenCache(64)  # order pages, until an order changes
+        # What a draft checks before it is written, kept while its data is unchanged: the
+        # maker (users, grants) and the terms' vehicle, tranche, instrument and custodian.
+        # Drafting runs under the one writer lock; six reads there became one token read.
+        self._makers = TokenCache(64)
+        self._known_terms = TokenCache(256)
 
     @property
     def rules(self) -> ApprovalRules:
@@ -104,7 +116,9 @@ class OrderService:
         """:meth:`new` inside the caller's write unit (a tranche plan drafts its orders in
         the unit that records the plan)."""
         order_id = "ord-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:16]
-        user = load_user(uow, actor)
+        tokens = uow.reference.data_tokens()
+        user = self._makers.get(tokens.get(ACCESS_DATA) or absent_token(), actor,
+                                lambda: load_user(uow, actor))
         existing = uow.orders.find_by_idempotency_key(idempotency_key)
         if existing is not None:
             order = order_from_record(existing)
@@ -113,7 +127,11 @@ class OrderService:
                     f"idempotency key {idempotency_key!r} was used for order "
                     f"{order.order_id} with other terms", field="idempotency_key")
             return order
-        _check_reference(uow, terms)
+        # a check that fails raises, and only the ones that passed are kept
+        self._known_terms.get(tokens.get(VALUATION_DATA) or absent_token(),
+                              (terms.vehicle_code, terms.instrument_code, terms.tranche_code,
+                               terms.custodian_code),
+                              lambda: _check_reference(uow, terms))
         order = lifecycle.new_order(order_id, idempotency_key, terms, user, self._clock.now())
         uow.orders.add_order(order_to_record(order))
         self._audit(uow, order, "order.created", actor, {"terms": terms.content()})

@@ -13,6 +13,8 @@ from qoima.audit.records import AuditRecord
 from qoima.store import tables as t
 
 _INSERT_RECORDS = insert(t.audit_records)
+# every audited write reads the chain's head under the writer lock: built once
+_LAST_RECORD = select(t.audit_records).order_by(t.audit_records.c.seq.desc()).limit(1)
 
 
 class SqlAuditRepository:
@@ -26,8 +28,7 @@ class SqlAuditRepository:
 
     def last(self) -> AuditRecord | None:
         if self._last is None:
-            row = self._c.execute(select(t.audit_records)
-                                  .order_by(t.audit_records.c.seq.desc()).limit(1)).first()
+            row = self._c.execute(_LAST_RECORD).first()
             self._last = None if row is None else _record(row)
         return self._last
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -22,6 +22,19 @@ from qoima.store import governance_tables as g
 
 _C, _A, _S, _T, _K = (a.auth_credentials, a.auth_login_attempts, a.auth_sessions,
                       a.api_tokens, a.idempotency_keys)
+
+# Idempotency keys are read and written by every POST, inside its write unit: statements
+# built once (SQLAlchemy builds a statement and its cache key in about twice the time it
+# takes to run one on SQLite), so the writer lock is held for less.
+_KEY = (_K.c.user_name == bindparam("b_user"), _K.c.idempotency_key == bindparam("b_key"))
+_FIND_KEY = select(_K).where(*_KEY)
+_RESERVE_KEY = {
+    dialect: insert_(_K).on_conflict_do_nothing(
+        index_elements=["user_name", "idempotency_key"]).returning(_K.c.user_name)
+    for dialect, insert_ in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+# SET takes the columns the parameters name (state, status, content_type, body, expires_at)
+_COMPLETE_KEY = update(_K).where(*_KEY, _K.c.state == "in_flight")
+_DELETE_KEY = delete(_K).where(*_KEY)
 
 
 class SqlAuthRepository:
@@ -125,7 +138,7 @@ class SqlIdempotencyRepository:
         self._c = connection
 
     def find(self, user: str, key: str) -> IdempotencyRecord | None:
-        row = self._c.execute(select(_K).where(*_where(user, key))).first()
+        row = self._c.execute(_FIND_KEY, {"b_user": user, "b_key": key}).first()
         if row is None:
             return None
         return IdempotencyRecord(row.user_name, row.idempotency_key, row.method_path,
@@ -140,31 +153,22 @@ class SqlIdempotencyRepository:
                   "state": record.state, "created_at": record.created_at,
                   "expires_at": record.expires_at, "status": record.status,
                   "content_type": record.content_type, "body": record.body}
-        keys = ["user_name", "idempotency_key"]
-        statement = (
-            pg_insert(_K).values(values).on_conflict_do_nothing(index_elements=keys)
-            if self._c.dialect.name == "postgresql"
-            else sqlite_insert(_K).values(values).on_conflict_do_nothing(index_elements=keys))
         # RETURNING says whether the row went in (rowcount is not reliable here on psycopg)
-        return self._c.execute(statement.returning(_K.c.user_name)).first() is not None
+        statement = _RESERVE_KEY[self._c.dialect.name]
+        return self._c.execute(statement, values).first() is not None
 
     def complete(self, user: str, key: str, *, status: int, content_type: str, body: bytes,
                  expires_at: datetime) -> bool:
-        result = self._c.execute(update(_K).where(*_where(user, key),
-                                                  _K.c.state == "in_flight").values(
-            state="done", status=status, content_type=content_type, body=body,
-            expires_at=expires_at))
+        result = self._c.execute(_COMPLETE_KEY, {
+            "b_user": user, "b_key": key, "state": "done", "status": status,
+            "content_type": content_type, "body": body, "expires_at": expires_at})
         return result.rowcount > 0
 
     def delete(self, user: str, key: str) -> None:
-        self._c.execute(delete(_K).where(*_where(user, key)))
+        self._c.execute(_DELETE_KEY, {"b_user": user, "b_key": key})
 
     def purge_expired(self, now: datetime) -> int:
         return int(self._c.execute(delete(_K).where(_K.c.expires_at <= now)).rowcount)
-
-
-def _where(user: str, key: str) -> tuple[Any, ...]:
-    return _K.c.user_name == user, _K.c.idempotency_key == key
 
 
 def _token(row: Any) -> TokenRecord:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
 from qoima.app.governance_ports import ApprovalRecord, FillRecord, OrderRecord
 from qoima.domain.errors import Conflict, NotFound
@@ -23,6 +23,11 @@ _IDENTITY = ("order_id", "idempotency_key", "maker", "created_at")
 _STATE = tuple(name for name in _HEADER if name not in _IDENTITY)
 _FILL_FIELDS = FillRecord.__slots__
 _BATCH = 500  # order ids per IN list when loading approvals and fills
+# Built once: a draft runs these under the writer lock (see auth_repo's idempotency keys).
+_BY_KEY = select(_O).where(_O.c.idempotency_key == bindparam("key"))
+_KEY_OR_ID = select(_O.c.order_id, _O.c.idempotency_key).where(
+    or_(_O.c.idempotency_key == bindparam("key"), _O.c.order_id == bindparam("id")))
+_INSERT_ORDER = insert(_O)
 
 
 class SqlOrderRepository:
@@ -30,18 +35,19 @@ class SqlOrderRepository:
         self._c = connection
 
     def add_order(self, order: OrderRecord) -> str:
-        stored = self._c.execute(select(_O.c.order_id).where(
-            _O.c.idempotency_key == order.idempotency_key)).first()
-        if stored is not None:
-            return str(stored.order_id)
-        if self._exists(order.order_id):
+        taken = self._c.execute(_KEY_OR_ID, {"key": order.idempotency_key,
+                                             "id": order.order_id}).all()
+        for row in taken:
+            if row.idempotency_key == order.idempotency_key:
+                return str(row.order_id)
+        if taken:
             raise Conflict(f"order id {order.order_id!r} is taken by another idempotency key",
                            order_id=order.order_id)
         fill_ids = [fill.fill_id for fill in order.fills]
         if len(set(fill_ids)) != len(fill_ids):
             raise Conflict(f"order {order.order_id!r} carries a fill id twice",
                            order_id=order.order_id)
-        self._c.execute(insert(_O).values(_header(order, _HEADER)))
+        self._c.execute(_INSERT_ORDER, _header(order, _HEADER))
         if order.approvals:
             self._c.execute(insert(_A), [_approval_row(order.order_id, approval)
                                          for approval in order.approvals])
@@ -56,7 +62,7 @@ class SqlOrderRepository:
         return found[0] if found else None
 
     def find_by_idempotency_key(self, key: str) -> OrderRecord | None:
-        rows = self._c.execute(select(_O).where(_O.c.idempotency_key == key)).all()
+        rows = self._c.execute(_BY_KEY, {"key": key}).all()
         found = self._orders(rows)
         return found[0] if found else None
 
