@@ -243,3 +243,37 @@ def test_example_column_map(tmp_path: Path) -> None:
     path = tmp_path / "theirs.xlsx"
     book.save(path)
     assert _read(path, columns=columns) == _read(EXAMPLES / "statement-hf-a-2026-09.csv")
+
+
+def test_an_oversized_sheet_is_refused_after_one_row_past_the_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qoima.adapters import statement_files
+
+    book = openpyxl.Workbook()
+    for n in range(50):
+        book.active.append(["period_start", n])
+    path = tmp_path / "big.xlsx"
+    book.save(path)
+    monkeypatch.setattr(statement_files, "MAX_ROWS", 5)
+    read: list[object] = []
+    rows = openpyxl.worksheet._read_only.ReadOnlyWorksheet._cells_by_row
+
+    def counted(self: object, *args: object, **kwargs: object) -> object:
+        for row in rows(self, *args, **kwargs):  # type: ignore[arg-type]
+            read.append(row)
+            yield row
+    monkeypatch.setattr(openpyxl.worksheet._read_only.ReadOnlyWorksheet, "_cells_by_row",
+                        counted)
+    assert "more than 5 rows" in str(_error(path))
+    assert len(read) == 6  # the rest of the sheet was never read
+
+
+def test_an_inline_column_map_names_its_parameter() -> None:
+    from qoima.adapters.statement_files import column_pairs
+
+    assert column_pairs("amount=Value (USD), date = Value date").columns == {
+        "amount": "Value (USD)", "date": "Value date"}
+    for text, word in (("amount", "FIELD=HEADER"), ("nav=NAV", "nav"), ("=x", "FIELD")):
+        with pytest.raises(InvalidInput, match=word) as caught:
+            column_pairs(text, field="columns")
+        assert caught.value.field == "columns"

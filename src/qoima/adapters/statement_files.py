@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -92,6 +93,21 @@ class ColumnMap:
 
     def header(self, field: str) -> str:
         return self.columns.get(field, field)
+
+
+def column_pairs(text: str, *, field: str = "map") -> ColumnMap:
+    """``field=Header,field=Header`` (the inline form of a column map: CLI ``--map``, the
+    API's ``columns`` parameter); an unknown field or a malformed pair names ``field``."""
+    pairs = {}
+    for part in text.split(","):
+        name, sep, header = part.partition("=")
+        if not sep or not name.strip() or not header.strip():
+            raise InvalidInput(f"{part!r} is not FIELD=HEADER", field=field)
+        pairs[name.strip()] = header.strip()
+    try:
+        return ColumnMap(pairs)
+    except InvalidInput as error:
+        raise InvalidInput(error.message, field=field) from None
 
 
 def read_column_map(path: Path) -> ColumnMap:
@@ -182,7 +198,9 @@ def _xlsx_table(path: Path, columns: ColumnMap) -> _Table:
         if name not in names:
             raise InvalidInput(f"no sheet named {name!r} (sheets: {', '.join(names)})",
                                origin=Origin(str(path)), field="sheet")
-        cells = [[_cell_text(v) for v in row] for row in book[name].iter_rows(values_only=True)]
+        # read one row past the limit, never the whole of an oversized (or crafted) sheet
+        cells = [[_cell_text(v) for v in row] for row in itertools.islice(
+            book[name].iter_rows(values_only=True), MAX_ROWS + 1)]
     finally:
         book.close()
     if not cells:

@@ -1,6 +1,7 @@
 """File uploads: the files the CLI reads (entries, prices, statements, a case, a balance
-snapshot), sent as the raw body (``text/csv``, ``application/yaml``) or as JSON
-``{"filename": ..., "content": ...}``.
+snapshot), sent as the raw body (``text/csv``, ``application/yaml``, an XLSX workbook) or as
+JSON ``{"filename": ..., "content": ...}`` (a workbook's bytes in base64, with
+``"encoding": "base64"``).
 
 A raw body is turned into that JSON form before validation, so both arrive as one model and
 the OpenAPI document states both. The file is then parsed by the same adapter the CLI uses,
@@ -10,11 +11,13 @@ Nothing is stored before the whole file has parsed.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import tempfile
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
@@ -31,6 +34,8 @@ T = TypeVar("T")
 MAX_FILE_CHARS = 900_000  # under the body cap, so a JSON-wrapped file fits as well
 CSV = {"text/csv": ".csv"}
 YAML = {"application/yaml": ".yaml", "application/x-yaml": ".yaml", "text/yaml": ".yaml"}
+XLSX = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx"}
+_BINARY = {".xlsx"}  # suffixes of files sent as bytes, not text
 _PREFIX = "qoima-upload-"
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -40,17 +45,43 @@ class FileIn(Strict):
 
     filename: Annotated[str, Field(min_length=1, max_length=100, pattern=_SAFE_NAME.pattern)]
     content: Annotated[str, Field(min_length=1, max_length=MAX_FILE_CHARS)]
+    encoding: Annotated[Literal["utf-8", "base64"], Field(
+        description="utf-8: content is the file's text; base64: its bytes (a workbook)")
+    ] = "utf-8"
+
+    def data(self) -> bytes:
+        """The file's bytes, as the CLI would read them from disk."""
+        if self.encoding == "utf-8":
+            return self.content.encode("utf-8")
+        try:
+            return base64.b64decode(self.content, validate=True)
+        except (binascii.Error, ValueError):  # ValueError: characters outside ASCII
+            raise InvalidInput("content is not valid base64", field="content") from None
+
+    def text(self) -> str:
+        """The file's text (a base64 body must hold UTF-8 text here)."""
+        try:
+            return self.data().decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise InvalidInput(f"the file is not UTF-8 text (byte {error.start})",
+                               field="content") from None
 
 
 def raw_body(media: Mapping[str, str]) -> dict[str, Any]:
     """``openapi_extra`` that documents the raw media types next to the JSON form."""
     return {"requestBody": {"content": {
-        name: {"schema": {"type": "string", "maxLength": MAX_FILE_CHARS}} for name in media}},
+        name: {"schema": _raw_schema(suffix)} for name, suffix in media.items()}},
         "parameters": [{"name": "X-Filename", "in": "header", "required": False,
                         "description": "The file's name, for a raw body (errors name it; "
                         "default upload.<suffix>)",
                         "schema": {"type": "string", "maxLength": 100,
                                    "pattern": _SAFE_NAME.pattern}}]}
+
+
+def _raw_schema(suffix: str) -> dict[str, Any]:
+    if suffix in _BINARY:  # base64 in the JSON form: three bytes for four characters
+        return {"type": "string", "format": "binary", "maxLength": MAX_FILE_CHARS * 3 // 4}
+    return {"type": "string", "maxLength": MAX_FILE_CHARS}
 
 
 def _media(content_type: str | None) -> str:
@@ -89,17 +120,21 @@ class UploadRoute(ApiRoute):
 
 
 def _as_json(request: StrictRequest, raw: bytes, suffix: str) -> StrictRequest:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InvalidInput(f"the file is not UTF-8 text (byte {error.start})",
-                           field="content") from None
     name = request.headers.get("x-filename") or f"upload{suffix}"
+    if suffix in _BINARY:
+        form = {"filename": name, "content": base64.b64encode(raw).decode("ascii"),
+                "encoding": "base64"}
+    else:
+        try:
+            form = {"filename": name, "content": raw.decode("utf-8-sig")}
+        except UnicodeDecodeError as error:
+            raise InvalidInput(f"the file is not UTF-8 text (byte {error.start})",
+                               field="content") from None
     headers = [(k, v) for k, v in request.scope["headers"] if k != b"content-type"]
     scope = {**request.scope, "headers": [*headers, (b"content-type", b"application/json")]}
     converted = StrictRequest(scope, request.receive)
     converted._body = raw  # the idempotency hash covers the bytes as sent
-    converted._strict_json = {"filename": name, "content": text}
+    converted._strict_json = form
     return converted
 
 
@@ -124,7 +159,7 @@ def parse_file(upload: FileIn, suffixes: tuple[str, ...], read: Callable[[Path],
                            field="filename")
     with tempfile.TemporaryDirectory(prefix=_PREFIX) as folder:
         path = Path(folder) / upload.filename
-        path.write_text(upload.content, encoding="utf-8")
+        path.write_bytes(upload.data())
         try:
             return read(path)
         except QoimaError as error:
@@ -142,4 +177,7 @@ def relocated(error: QoimaError) -> QoimaError:
         error.origin = Origin(Path(origin.file).name, origin.line)
         error.message = error.message.replace(origin.file, error.origin.file)
         error.args = (str(error),)
+    for key, value in error.details.items():  # e.g. a statement's rejection names its file
+        if isinstance(value, str) and _PREFIX in value:
+            error.details[key] = Path(value).name
     return error

@@ -12,7 +12,12 @@ from typing import Annotated, Any
 import typer
 
 from qoima.adapters.mandate_files import read_mandate
-from qoima.adapters.statement_files import ColumnMap, read_column_map, read_statement
+from qoima.adapters.statement_files import (
+    ColumnMap,
+    column_pairs,
+    read_column_map,
+    read_statement,
+)
 from qoima.app.manager_analysis import LookThrough, Performance
 from qoima.app.manager_records import findings_of
 from qoima.app.managers import ManagerService, MandateView, StatementImport
@@ -64,14 +69,11 @@ def _column_map(text: str | None, sheet: str | None) -> ColumnMap:
     elif Path(text).is_file():
         found = read_column_map(Path(text))
     else:
-        pairs = {}
-        for part in text.split(","):
-            name, sep, header = part.partition("=")
-            if not sep or not name.strip() or not header.strip():
-                raise typer.BadParameter(f"{part!r} is not FIELD=HEADER (or give a YAML "
-                                         "column map file)", param_hint="--map")
-            pairs[name.strip()] = header.strip()
-        found = ColumnMap(pairs)
+        try:
+            found = column_pairs(text)
+        except InvalidInput as error:
+            raise typer.BadParameter(f"{error.message} (or give a YAML column map file)",
+                                     param_hint="--map") from None
     return ColumnMap(found.columns, sheet) if sheet else found
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,11 +17,11 @@ from qoima.adapters.mandate_files import read_mandate
 from qoima.adapters.market_files import read_series
 from qoima.adapters.price_files import read_fx, read_prices
 from qoima.adapters.series_naming import guess_series
-from qoima.adapters.statement_files import read_statement
+from qoima.adapters.statement_files import ColumnMap, column_pairs, read_statement
 from qoima.api.access import require_read
 from qoima.api.deps import ReserveDep, UserDep, api_router
 from qoima.api.responses import FindingOut, Out, PostedEntriesOut
-from qoima.api.uploads import CSV, YAML, FileIn, parse_file, upload_post
+from qoima.api.uploads import CSV, XLSX, YAML, FileIn, parse_file, upload_post
 from qoima.app.managers import ManagerService
 from qoima.bootstrap.wiring import Reserve
 from qoima.domain.errors import ConfigurationError, NotFound
@@ -138,7 +138,7 @@ def import_series(body: FileIn, reserve: ReserveDep, user: UserDep,
              "force by a new version; the same mandate again changes nothing")
 def set_mandate(body: FileIn, reserve: ReserveDep, user: UserDep) -> MandateOut:
     mandate = parse_file(body, (".yaml", ".yml"), read_mandate)
-    view = _managers(reserve).set_mandate(mandate, actor=user.name, source_text=body.content)
+    view = _managers(reserve).set_mandate(mandate, actor=user.name, source_text=body.text())
     r = view.record
     return MandateOut.of({"manager": r.manager_code, "version": r.version,
                           "vehicle": r.vehicle_code, "kind": r.kind,
@@ -153,12 +153,19 @@ def _managers(reserve: Reserve) -> ManagerService:
     return service
 
 
-@upload_post(router, "/managers/{code}/statements", CSV, status_code=201,
+@upload_post(router, "/managers/{code}/statements", {**CSV, **XLSX}, status_code=201,
              response_model=StatementImportOut,
-             summary="Import a manager's statement (CSV): validated, flows booked, all or "
-             "nothing; the same file again changes nothing")
-def import_statement(code: str, body: FileIn, reserve: ReserveDep,
-                     user: UserDep) -> StatementImportOut:
+             summary="Import a manager's statement (CSV or XLSX): validated, flows booked, "
+             "all or nothing; the same file again changes nothing")
+def import_statement(
+        code: str, body: FileIn, reserve: ReserveDep, user: UserDep,
+        sheet: Annotated[str | None, Query(max_length=100, description=(
+            "XLSX: the sheet to read (default: 'statement', else the first)"))] = None,
+        columns: Annotated[str | None, Query(max_length=2000, description=(
+            "Their headers for our fields: field=Header,field=Header"))] = None,
+        received: Annotated[date | None, Query(description=(
+            "When the statement arrived (default: today), for lateness"))] = None,
+) -> StatementImportOut:
     service = _managers(reserve)
     missing = f"unknown manager {code!r}"
     with reserve.units(write=False) as uow:
@@ -168,15 +175,20 @@ def import_statement(code: str, body: FileIn, reserve: ReserveDep,
     require_read(user, manager.vehicle_code, missing, "code")
     # a replay writes nothing, so the service would not check it: refuse it here as well
     authorize(user, Permission.ENTRY_POST, manager.vehicle_code)
-    file_hash = hashlib.sha256(body.content.encode("utf-8")).hexdigest()
+    column_map = column_pairs(columns, field="columns") if columns else ColumnMap({})
+    if sheet:
+        column_map = ColumnMap(column_map.columns, sheet)
+    # the hash of the file's bytes, as the CLI records it: the same file is the same import
+    file_hash = hashlib.sha256(body.data()).hexdigest()
     context = service.import_context(code, file_hash)
     result = context.replay
     if result is None:
-        statement = parse_file(body, (".csv",), lambda path: read_statement(
+        statement = parse_file(body, (".csv", ".xlsx"), lambda path: read_statement(
             path, manager_code=code, known_assets=context.known_assets,
-            previous_period_end=context.previous_period_end,
-            received_on=datetime.now(UTC).date()))
-        result = service.import_statement(statement, file_hash=file_hash, actor=user.name)
+            previous_period_end=context.previous_period_end, columns=column_map,
+            received_on=received or datetime.now(UTC).date()))
+        result = service.import_statement(statement, file_hash=file_hash, actor=user.name,
+                                          column=column_map.header)
     r = result.record
     return StatementImportOut.of({
         "manager": r.manager_code, "period_start": r.period_start,
