@@ -99,3 +99,19 @@ def test_a_workbook_is_imported_as_the_cli_reads_it_and_once(hf_a: World) -> Non
     assert (problem["field"], problem["origin"]) == ("period_start", "sept.csv:2")
     assert problem["details"]["file"] == "sept.csv" and "qoima-upload" not in other.text
     assert stored(hf_a) == 1
+
+
+def test_a_text_file_sent_as_base64_must_be_utf8(hf_a: World) -> None:
+    mandate = (EXAMPLES / "mandate-hf-a.yaml").read_bytes()
+    admin = hf_a.session("admin")
+    latin1 = admin.post("/api/v1/managers/mandates", json={
+        "filename": "m.yaml", "encoding": "base64",
+        "content": base64.b64encode(b"# caf\xe9\n" + mandate).decode()})
+    assert latin1.status_code == 422, latin1.text
+    assert latin1.json()["field"] == "content" and "UTF-8" in latin1.json()["detail"]
+    same = admin.post("/api/v1/managers/mandates", json={
+        "filename": "m.yaml", "encoding": "base64",
+        "content": base64.b64encode(mandate).decode()})
+    assert same.status_code == 201, same.text
+    assert same.json()["version"] == 1  # the mandate the fixture set, not a new version
+

@@ -60,11 +60,16 @@ class FileIn(Strict):
 
     def text(self) -> str:
         """The file's text (a base64 body must hold UTF-8 text here)."""
-        try:
-            return self.data().decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            raise InvalidInput(f"the file is not UTF-8 text (byte {error.start})",
-                               field="content") from None
+        return utf8_text(self.data())
+
+
+def utf8_text(raw: bytes) -> str:
+    """A text file's bytes as text (a byte-order mark dropped), or 422 on ``content``."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidInput(f"the file is not UTF-8 text (byte {error.start})",
+                           field="content") from None
 
 
 def raw_body(media: Mapping[str, str]) -> dict[str, Any]:
@@ -125,11 +130,7 @@ def _as_json(request: StrictRequest, raw: bytes, suffix: str) -> StrictRequest:
         form = {"filename": name, "content": base64.b64encode(raw).decode("ascii"),
                 "encoding": "base64"}
     else:
-        try:
-            form = {"filename": name, "content": raw.decode("utf-8-sig")}
-        except UnicodeDecodeError as error:
-            raise InvalidInput(f"the file is not UTF-8 text (byte {error.start})",
-                               field="content") from None
+        form = {"filename": name, "content": utf8_text(raw)}
     headers = [(k, v) for k, v in request.scope["headers"] if k != b"content-type"]
     scope = {**request.scope, "headers": [*headers, (b"content-type", b"application/json")]}
     converted = StrictRequest(scope, request.receive)
@@ -159,7 +160,10 @@ def parse_file(upload: FileIn, suffixes: tuple[str, ...], read: Callable[[Path],
                            field="filename")
     with tempfile.TemporaryDirectory(prefix=_PREFIX) as folder:
         path = Path(folder) / upload.filename
-        path.write_bytes(upload.data())
+        data = upload.data()
+        if path.suffix.lower() not in _BINARY:  # text readers expect UTF-8: 422 here, not 500
+            data = utf8_text(data).encode("utf-8")
+        path.write_bytes(data)
         try:
             return read(path)
         except QoimaError as error:
